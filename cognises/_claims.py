@@ -1,0 +1,78 @@
+"""The verified claims of a token, as a read-only mapping with typed accessors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any, Literal, cast
+
+__all__ = ["Claims"]
+
+
+class Claims(Mapping[str, Any]):
+    """Claims of a token that passed every check.
+
+    Only a verifier makes these, after checking the types the accessors rely on,
+    so the accessors never raise on a verified token.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        # Claims are personal data: show only what identifies the token, not the user.
+        return f"Claims(token_use={self.token_use!r}, client_id={self.client_id!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A shallow copy of the claims as a plain dict (JSON-serialisable)."""
+        return dict(self._data)
+
+    @property
+    def sub(self) -> str:
+        return cast(str, self._data["sub"]) if "sub" in self._data else ""
+
+    @property
+    def username(self) -> str | None:
+        value = self._data.get("cognito:username", self._data.get("username"))
+        return value if isinstance(value, str) else None
+
+    @property
+    def email(self) -> str | None:
+        value = self._data.get("email")
+        return value if isinstance(value, str) else None
+
+    @property
+    def groups(self) -> list[str]:
+        """``cognito:groups``, or an empty list when the user is in no group."""
+        return list(self._data.get("cognito:groups", ()))
+
+    @property
+    def scopes(self) -> list[str]:
+        """The space-separated ``scope`` of an access token, as a list."""
+        value = self._data.get("scope")
+        return value.split() if isinstance(value, str) else []
+
+    @property
+    def token_use(self) -> Literal["id", "access"]:
+        return cast(Literal["id", "access"], self._data["token_use"])
+
+    @property
+    def client_id(self) -> str:
+        """The app client the token was issued to: ``aud`` of ID tokens, ``client_id`` of access tokens."""
+        key = "aud" if self._data.get("token_use") == "id" else "client_id"
+        return cast(str, self._data[key])
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self._data["exp"], tz=timezone.utc)

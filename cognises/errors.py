@@ -1,0 +1,146 @@
+"""Every error cognises raises.
+
+The tree::
+
+    CognisesError
+    ├── TokenError                  the token is not acceptable (HTTP 401)
+    │   ├── MalformedTokenError     too large, not three base64url segments, not JSON objects
+    │   ├── InvalidHeaderError      alg not RS256, kid missing or not a string, key-bearing headers
+    │   ├── UnknownKeyError         no key with that kid in the pool's JWKS
+    │   ├── InvalidSignatureError   the signature does not match
+    │   └── ClaimError              a claim is wrong; ``.claim`` names it
+    │       ├── MissingClaimError
+    │       ├── InvalidClaimTypeError
+    │       ├── ExpiredTokenError
+    │       ├── NotYetValidError    nbf or iat in the future
+    │       ├── InvalidIssuerError
+    │       ├── InvalidAudienceError  aud (ID token) or client_id (access token)
+    │       └── InvalidTokenUseError
+    ├── JWKSError                   the keys could not be fetched or parsed (HTTP 503)
+    ├── PermissionDenied            a valid token without the group or permission (HTTP 403)
+    ├── ConfigurationError          the library was set up wrongly (also a ValueError)
+    ├── GroupDetailError            the group document is invalid (also a ValueError)
+    └── ProvisioningError           some groups did not converge; ``.report`` says which
+
+Messages say what was expected and what was found. They never contain the token
+itself, and claim values appear only where they are identifiers (issuer, client id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cognises._report import ProvisioningReport
+
+__all__ = [
+    "ClaimError",
+    "CognisesError",
+    "ConfigurationError",
+    "ExpiredTokenError",
+    "GroupDetailError",
+    "InvalidAudienceError",
+    "InvalidClaimTypeError",
+    "InvalidHeaderError",
+    "InvalidIssuerError",
+    "InvalidSignatureError",
+    "InvalidTokenUseError",
+    "JWKSError",
+    "MalformedTokenError",
+    "MissingClaimError",
+    "NotYetValidError",
+    "PermissionDenied",
+    "ProvisioningError",
+    "TokenError",
+    "UnknownKeyError",
+]
+
+
+class CognisesError(Exception):
+    """Base class of every error raised by cognises."""
+
+
+class TokenError(CognisesError):
+    """The token is not acceptable. Catch this to reject a request."""
+
+
+class MalformedTokenError(TokenError):
+    """The token is not a well-formed compact JWS of JSON objects."""
+
+
+class InvalidHeaderError(TokenError):
+    """The JOSE header asks for something cognises never allows."""
+
+
+class UnknownKeyError(TokenError):
+    """The token's ``kid`` is not in the pool's key set."""
+
+
+class InvalidSignatureError(TokenError):
+    """The signature was not made by the key the header names."""
+
+
+class ClaimError(TokenError):
+    """A claim failed its check. ``claim`` holds the claim's name."""
+
+    def __init__(self, message: str, *, claim: str) -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+class MissingClaimError(ClaimError):
+    """A required claim is absent."""
+
+
+class InvalidClaimTypeError(ClaimError):
+    """A claim has the wrong JSON type."""
+
+
+class ExpiredTokenError(ClaimError):
+    """``exp`` is in the past (beyond the leeway)."""
+
+
+class NotYetValidError(ClaimError):
+    """``nbf`` or ``iat`` is in the future (beyond the leeway)."""
+
+
+class InvalidIssuerError(ClaimError):
+    """``iss`` is not the user pool's issuer."""
+
+
+class InvalidAudienceError(ClaimError):
+    """``aud`` or ``client_id`` is not one of the accepted app clients."""
+
+
+class InvalidTokenUseError(ClaimError):
+    """``token_use`` is not the kind of token this verifier accepts."""
+
+
+class JWKSError(CognisesError):
+    """The pool's keys could not be fetched or parsed: the server's fault, not the token's."""
+
+
+class PermissionDenied(CognisesError):
+    """A valid token that lacks the required group or permission."""
+
+
+class ConfigurationError(CognisesError, ValueError):
+    """cognises was configured with values that cannot work."""
+
+
+class GroupDetailError(CognisesError, ValueError):
+    """The group document is invalid. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid group document ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class ProvisioningError(CognisesError):
+    """Some groups failed to converge. ``report`` holds the outcome of every group."""
+
+    def __init__(self, message: str, *, report: ProvisioningReport | Any) -> None:
+        super().__init__(message)
+        self.report = report

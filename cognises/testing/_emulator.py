@@ -1,0 +1,178 @@
+"""A local AWS (Cognito and IAM) for tests, benchmarks and the demo: moto server on loopback.
+
+``FaultInjector`` sits in front of moto's WSGI app because moto itself cannot add
+latency or throttle: it delays calls, answers a share of them with the throttling
+error each service really returns, and records every action so that tests can count
+write calls.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+__all__ = ["Call", "FaultInjector", "MotoEmulator", "is_write_action"]
+
+_WRITE_PREFIXES = ("Create", "Put", "Update", "Delete", "Attach", "Detach", "Tag", "Untag")
+_WRITE_ACTIONS = {"AdminAddUserToGroup", "AdminRemoveUserFromGroup"}
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def is_write_action(action: str) -> bool:
+    """Whether an IAM or Cognito action changes state."""
+    return action.startswith(_WRITE_PREFIXES) or action in _WRITE_ACTIONS
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str  # "iam", "cognito-idp" or "other"
+    action: str
+    throttled: bool
+
+
+@dataclass
+class FaultInjector:
+    """WSGI middleware: latency, throttling and an action log in front of moto."""
+
+    app: WSGIApp
+    latency: float = 0.0
+    throttle_rate: float = 0.0
+    seed: int = 0
+    calls: list[Call] = field(default_factory=list)
+    # Called before each call is served; tests use it to stop a run half-way.
+    on_call: Callable[[Call], None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)  # noqa: S311 - fault injection, not security
+
+    def reset(self, *, latency: float = 0.0, throttle_rate: float = 0.0) -> None:
+        with self._lock:
+            self.latency = latency
+            self.throttle_rate = throttle_rate
+            self.calls.clear()
+            self.on_call = None
+
+    def actions(self, *, writes_only: bool = False, include_throttled: bool = False) -> list[str]:
+        """The actions served so far, in order."""
+        with self._lock:
+            calls = list(self.calls)
+        return [
+            c.action
+            for c in calls
+            if c.service != "other"
+            and (include_throttled or not c.throttled)
+            and (not writes_only or is_write_action(c.action))
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        service, action = _identify(environ)
+        if service == "other":
+            return self.app(environ, start_response)
+        with self._lock:
+            throttled = self._rng.random() < self.throttle_rate
+            call = Call(service, action, throttled)
+            self.calls.append(call)
+            latency, hook = self.latency, self.on_call
+        if hook is not None:
+            hook(call)
+        if latency:
+            time.sleep(latency)
+        if throttled:
+            return _throttle(service, start_response)
+        return self.app(environ, start_response)
+
+
+def _identify(environ: dict[str, Any]) -> tuple[str, str]:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("AWSCognitoIdentityProviderService."):
+        return "cognito-idp", target.split(".", 1)[1]
+    if environ.get("REQUEST_METHOD") != "POST" or "/iam/" not in environ.get(
+        "HTTP_AUTHORIZATION", ""
+    ):
+        return "other", ""
+    # IAM is a form-encoded query API: the action is in the body, which we must put back.
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    return "iam", action
+
+
+def _throttle(service: str, start_response: StartResponse) -> list[bytes]:
+    if service == "iam":
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+            "<Message>Rate exceeded</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    else:
+        body = b'{"__type": "TooManyRequestsException", "message": "Rate exceeded"}'
+        content_type = "application/x-amz-json-1.1"
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _quiet(handler: type[Any]) -> type[Any]:
+    class QuietHandler(handler):  # type: ignore[misc, valid-type]
+        def log_request(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    return QuietHandler
+
+
+class MotoEmulator:
+    """A moto server on 127.0.0.1 (a free port) with a ``FaultInjector`` in front.
+
+    Use as a context manager, or call ``start`` and ``stop``.
+    """
+
+    region = "us-east-1"
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.faults: FaultInjector | None = None
+        self.endpoint = ""
+
+    def start(self) -> MotoEmulator:
+        self._server.start()
+        wsgi_server = self._server._server  # moto exposes no hook to wrap its app
+        assert wsgi_server is not None
+        self.faults = FaultInjector(wsgi_server.app)
+        wsgi_server.app = self.faults
+        wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> MotoEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for ``boto3.client`` / ``aioboto3.Session.client``."""
+        return {"region_name": self.region, "endpoint_url": self.endpoint, **self.credentials}
+
+    def jwks_url(self, user_pool_id: str) -> str:
+        return f"{self.endpoint}/{user_pool_id}/.well-known/jwks.json"
