@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
@@ -22,7 +23,10 @@ class Claims(Mapping[str, Any]):
         self._data = dict(data)
 
     def __getitem__(self, key: str) -> Any:
-        return self._data[key]
+        value = self._data[key]
+        # Verified claims are shared (the result cache hands the same object to every
+        # request with that token): give out copies of anything a caller could mutate.
+        return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -36,7 +40,7 @@ class Claims(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow copy of the claims as a plain dict (JSON-serialisable)."""
-        return dict(self._data)
+        return copy.deepcopy(self._data)
 
     @property
     def sub(self) -> str:

@@ -1,0 +1,117 @@
+"""Claim checks for Cognito ID and access tokens: pure functions of the payload and a clock."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Set
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
+
+from cognises._show import show
+from cognises.errors import (
+    ExpiredTokenError,
+    InvalidAudienceError,
+    InvalidClaimTypeError,
+    InvalidIssuerError,
+    InvalidTokenUseError,
+    MissingClaimError,
+    NotYetValidError,
+)
+
+__all__ = ["ClaimRules", "check_claims"]
+
+TokenUse = Literal["id", "access"]
+_TOKEN_USES = ("id", "access")
+# Which claim names the app client, by token_use.
+_CLIENT_CLAIM = {"id": "aud", "access": "client_id"}
+_OPTIONAL_STRINGS = ("email", "cognito:username", "username", "scope", "jti")
+_OPTIONAL_NUMBERS = ("auth_time",)
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """What a verifier accepts. ``client_ids`` None means any client of the pool."""
+
+    issuer: str
+    token_use: TokenUse | None
+    client_ids: Set[str] | None
+    leeway: float
+
+
+def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
+    """Raise the ``ClaimError`` subclass of the first failed check; return if all pass."""
+    iss = claims.get("iss")
+    if iss != rules.issuer:
+        if iss is None:
+            raise MissingClaimError("expected an iss claim, found none", claim="iss")
+        raise InvalidIssuerError(f"expected iss {rules.issuer!r}, found {show(iss)}", claim="iss")
+
+    use = claims.get("token_use")
+    if use not in _TOKEN_USES:
+        if use is None:
+            raise MissingClaimError("expected a token_use claim, found none", claim="token_use")
+        raise InvalidTokenUseError(
+            f"expected token_use 'id' or 'access', found {show(use)}", claim="token_use"
+        )
+    if rules.token_use is not None and use != rules.token_use:
+        raise InvalidTokenUseError(
+            f"expected token_use {rules.token_use!r}, found {use!r}", claim="token_use"
+        )
+
+    client_claim = _CLIENT_CLAIM[use]
+    client = claims.get(client_claim)
+    if not isinstance(client, str):
+        _missing_or_mistyped(claims, client_claim, "a string")
+    if rules.client_ids is not None and client not in rules.client_ids:
+        raise InvalidAudienceError(
+            f"expected {client_claim} to be one of {sorted(rules.client_ids)}, found {show(client)}",
+            claim=client_claim,
+        )
+
+    exp = _number(claims, "exp")
+    if now >= exp + rules.leeway:
+        raise ExpiredTokenError(
+            f"expected exp after {now:.0f} (leeway {rules.leeway:g}s), found {exp:.0f}",
+            claim="exp",
+        )
+    for name in ("nbf", "iat"):
+        if name in claims and _number(claims, name) > now + rules.leeway:
+            raise NotYetValidError(
+                f"expected {name} at or before {now:.0f} (leeway {rules.leeway:g}s), "
+                f"found {claims[name]:.0f}",
+                claim=name,
+            )
+
+    if not isinstance(claims.get("sub"), str):
+        _missing_or_mistyped(claims, "sub", "a string")
+    groups = claims.get("cognito:groups")
+    if groups is not None and not (
+        isinstance(groups, list) and all(isinstance(g, str) for g in groups)
+    ):
+        raise InvalidClaimTypeError(
+            "expected cognito:groups to be a list of strings, found "
+            f"{type(groups).__name__}{'' if not isinstance(groups, list) else ' with non-strings'}",
+            claim="cognito:groups",
+        )
+    for name in _OPTIONAL_STRINGS:
+        if name in claims and not isinstance(claims[name], str):
+            _missing_or_mistyped(claims, name, "a string")
+    for name in _OPTIONAL_NUMBERS:
+        if name in claims:
+            _number(claims, name)
+
+
+def _number(claims: dict[str, Any], name: str) -> float:
+    value = claims.get(name)
+    # bool is an int in Python but not a number in JSON.
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return value
+    _missing_or_mistyped(claims, name, "a number")
+
+
+def _missing_or_mistyped(claims: dict[str, Any], name: str, expected: str) -> NoReturn:
+    if name not in claims:
+        raise MissingClaimError(f"expected a {name} claim, found none", claim=name)
+    raise InvalidClaimTypeError(
+        f"expected {name} to be {expected}, found {type(claims[name]).__name__}", claim=name
+    )

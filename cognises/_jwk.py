@@ -1,0 +1,85 @@
+"""Turning a JWKS document into the RSA public keys a verifier may use.
+
+A bad key is skipped with its reason logged, never fatal: one odd key must not take
+down verification with the good ones. joserfc does the JWK import.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from joserfc.jwk import RSAKey
+
+from cognises._show import show
+from cognises.errors import JWKSError
+
+__all__ = ["MAX_KEY_BITS", "MIN_KEY_BITS", "parse_jwks"]
+
+log = logging.getLogger("cognises.jwks")
+
+MIN_KEY_BITS = 2048
+MAX_KEY_BITS = 8192
+# A pool publishes two keys; anything near this is not a Cognito key set.
+MAX_KEYS = 100
+
+
+def parse_jwks(document: Any, *, source: str) -> dict[str, RSAPublicKey]:
+    """The usable signing keys of a JWKS document, by kid.
+
+    Raises ``JWKSError`` when the document itself is not a key set. Returns an empty
+    dict when it is one but holds no usable key; the caller decides what that means.
+    """
+    if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
+        raise JWKSError(f"expected a JSON object with a 'keys' list from {source}, found otherwise")
+    entries = document["keys"]
+    if len(entries) > MAX_KEYS:
+        raise JWKSError(f"expected at most {MAX_KEYS} keys from {source}, found {len(entries)}")
+    keys: dict[str, RSAPublicKey] = {}
+    ambiguous: set[str] = set()
+    for index, entry in enumerate(entries):
+        try:
+            kid, key = _import(entry)
+        except _Skip as skip:
+            log.warning("skipping key %d from %s: %s", index, source, skip)
+            continue
+        if kid in keys or kid in ambiguous:
+            # Two keys under one kid: we can't know which one a token means.
+            ambiguous.add(kid)
+            keys.pop(kid, None)
+            log.warning("skipping kid %s from %s: it names more than one key", show(kid), source)
+            continue
+        keys[kid] = key
+    return keys
+
+
+class _Skip(Exception):
+    pass
+
+
+def _import(entry: Any) -> tuple[str, RSAPublicKey]:
+    if not isinstance(entry, Mapping):
+        raise _Skip(f"expected a JSON object, found {type(entry).__name__}")
+    kid = entry.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise _Skip(f"expected kid to be a non-empty string, found {show(kid)}")
+    if entry.get("kty") != "RSA":
+        raise _Skip(f"expected kty 'RSA', found {show(entry.get('kty'))}")
+    if entry.get("use", "sig") != "sig":
+        raise _Skip(f"expected use 'sig' or none, found {show(entry.get('use'))}")
+    if entry.get("alg", "RS256") != "RS256":
+        raise _Skip(f"expected alg 'RS256' or none, found {show(entry.get('alg'))}")
+    if not isinstance(entry.get("n"), str) or not isinstance(entry.get("e"), str):
+        raise _Skip("expected the RSA members n and e as strings")
+    public = {name: entry[name] for name in ("kty", "n", "e")}
+    try:
+        key = RSAKey.import_key(public).public_key
+    except Exception as exc:  # whatever the import trips on, the key is unusable
+        raise _Skip(f"not an RSA public key ({type(exc).__name__})") from exc
+    if not MIN_KEY_BITS <= key.key_size <= MAX_KEY_BITS:
+        raise _Skip(
+            f"expected a key of {MIN_KEY_BITS} to {MAX_KEY_BITS} bits, found {key.key_size}"
+        )
+    return kid, key

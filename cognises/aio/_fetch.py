@@ -1,0 +1,80 @@
+"""Fetching a JWKS document over HTTP, defensively.
+
+The keys decide who gets in, so the fetch trusts nothing about the server: one deadline
+for the whole exchange (a trickling server cannot hold us), no redirects, a size cap
+enforced while reading, and JSON parsed only after all of that.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+
+from cognises.errors import JWKSError
+
+__all__ = ["FetchOptions", "fetch_json"]
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _ssl() -> ssl.SSLContext:
+    # Building a context costs milliseconds; it is not bound to any event loop, so share it.
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """How a JWKS is fetched."""
+
+    timeout: float = 5.0
+    """Seconds for the whole fetch: connect, send, and read every byte."""
+    connect_timeout: float = 3.0
+    max_bytes: int = 256 * 1024
+
+
+async def fetch_json(url: str, options: FetchOptions) -> Any:
+    """GET ``url`` and return its JSON body, or raise ``JWKSError``.
+
+    A new client per fetch: clients hold connections bound to the event loop they were
+    used on, and callers (Flask async views) bring a new loop each time.
+    """
+    timeout = httpx.Timeout(options.timeout, connect=options.connect_timeout)
+    try:
+        with anyio.fail_after(options.timeout):
+            async with httpx.AsyncClient(
+                timeout=timeout, follow_redirects=False, verify=_ssl(), trust_env=False
+            ) as client:
+                body = await _get_capped(client, url, options.max_bytes)
+    except TimeoutError:
+        raise JWKSError(f"expected the JWKS from {url} within {options.timeout:g}s") from None
+    except httpx.HTTPError as exc:
+        raise JWKSError(f"could not fetch the JWKS from {url}: {type(exc).__name__}") from exc
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise JWKSError(f"expected JSON from {url}, found an unparsable body") from exc
+
+
+async def _get_capped(client: httpx.AsyncClient, url: str, cap: int) -> bytes:
+    async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+        if response.status_code != 200:
+            raise JWKSError(f"expected HTTP 200 from {url}, found {response.status_code}")
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found {declared}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found more")
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,158 @@
+"""``CognitoVerifier``: checks a token against one user pool and its app clients."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Iterable
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from cognises._checks import ClaimRules, check_claims
+from cognises._claims import Claims
+from cognises._results import ResultCache, Verified
+from cognises._token import MAX_TOKEN_SIZE, Parsed, check_signature, parse
+from cognises.aio._jwks import JWKSCache
+from cognises.errors import ConfigurationError
+
+__all__ = ["CognitoVerifier"]
+
+log = logging.getLogger("cognises")
+
+
+class CognitoVerifier:
+    """Verifies Cognito ID and access tokens of one user pool.
+
+    ``client_ids``: the app clients whose tokens are accepted (``aud`` of ID tokens,
+    ``client_id`` of access tokens); None accepts every client of the pool, with a
+    warning. ``token_use``: "id", "access", or None for either. ``leeway``: seconds of
+    clock skew allowed on ``exp``, ``nbf`` and ``iat``. ``jwks_url`` points the key fetch
+    elsewhere (a local emulator) while ``issuer`` stays the pool's real one.
+    ``cache_size``: how many verified tokens to remember (0 turns that off).
+    """
+
+    def __init__(
+        self,
+        region: str,
+        user_pool_id: str,
+        *,
+        client_ids: str | Iterable[str] | None = None,
+        token_use: Literal["id", "access"] | None = None,
+        leeway: float = 5.0,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        jwks_cache: JWKSCache | None = None,
+        cache_size: int = 1024,
+        max_token_size: int = MAX_TOKEN_SIZE,
+        allow_insecure_jwks_url: bool = False,
+    ) -> None:
+        if not region or not user_pool_id:
+            raise ConfigurationError("expected a region and a user pool id, found an empty value")
+        if token_use not in (None, "id", "access"):
+            raise ConfigurationError(f"expected token_use 'id', 'access' or None, found {token_use!r}")
+        if leeway < 0 or cache_size < 0 or max_token_size <= 0:
+            raise ConfigurationError("expected leeway >= 0, cache_size >= 0, max_token_size > 0")
+        clients = _client_set(client_ids)
+        if clients is None:
+            log.warning(
+                "CognitoVerifier for %s accepts tokens of every app client of the pool; "
+                "pass client_ids to accept only your own",
+                user_pool_id,
+            )
+        self.region = region
+        self.user_pool_id = user_pool_id
+        self.issuer = issuer or f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        self.jwks_url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
+        _check_url(self.jwks_url, allow_insecure=allow_insecure_jwks_url)
+        self.rules = ClaimRules(
+            issuer=self.issuer, token_use=token_use, client_ids=clients, leeway=float(leeway)
+        )
+        self.jwks_cache = jwks_cache or JWKSCache()
+        self.max_token_size = max_token_size
+        self._results = ResultCache(cache_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"CognitoVerifier(region={self.region!r}, user_pool_id={self.user_pool_id!r}, "
+            f"token_use={self.rules.token_use!r})"
+        )
+
+    async def verify(self, token: str | bytes) -> Claims:
+        """The token's claims if it passes every check; else raise ``TokenError``.
+
+        Raises ``JWKSError`` when the pool's keys cannot be had.
+        """
+        claims = self.verify_cached(token)
+        if claims is not None:
+            return claims
+        parsed = parse(token, max_size=self.max_token_size)
+        key = await self.jwks_cache.get_key(self.jwks_url, parsed.kid)
+        return self._finish(token, parsed, key, time.time())
+
+    def verify_cached(self, token: str | bytes) -> Claims | None:
+        """Verify with the keys already cached, on the caller's thread, without awaiting.
+
+        Returns None when the keys must be fetched first (then call ``verify``). Raises
+        like ``verify`` otherwise.
+        """
+        hit = self._results.get(token)
+        now = time.time()
+        if hit is not None:
+            if now < hit.valid_until and self.jwks_cache.current(self.jwks_url, hit.kid) is hit.key:
+                return hit.claims
+            self._results.discard(token)
+        parsed = parse(token, max_size=self.max_token_size)
+        key = self.jwks_cache.cached_key(self.jwks_url, parsed.kid)
+        if key is None:
+            return None
+        return self._finish(token, parsed, key, now)
+
+    async def hydrate(self) -> None:
+        """Fetch the pool's keys now, ahead of the first request."""
+        await self.jwks_cache.refresh(self.jwks_url)
+
+    def _finish(self, token: str | bytes, parsed: Parsed, key: RSAPublicKey, now: float) -> Claims:
+        check_signature(parsed, key)
+        payload = parsed.payload()
+        check_claims(payload, self.rules, now)
+        claims = Claims(payload)
+        valid_until = payload["exp"] + self.rules.leeway
+        self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
+        return claims
+
+
+def _client_set(client_ids: str | Iterable[str] | None) -> frozenset[str] | None:
+    if client_ids is None:
+        return None
+    clients = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
+    if not clients or not all(isinstance(c, str) and c for c in clients):
+        raise ConfigurationError(
+            f"expected client_ids to be non-empty strings, found {sorted(map(repr, clients))}"
+        )
+    return clients
+
+
+def _check_url(url: str, *, allow_insecure: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and allow_insecure):
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return
+    raise ConfigurationError(
+        f"expected an https jwks_url (http only for loopback hosts or with "
+        f"allow_insecure_jwks_url=True), found {url!r}"
+    )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
