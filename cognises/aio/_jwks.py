@@ -120,6 +120,20 @@ class JWKSCache:
             return 0.0
         return max(0.0, entry.failed_at + self.cooldown - self._clock())
 
+    def load(self, url: str, document: Any) -> None:
+        """Install a JWKS document for ``url`` as if it had just been fetched.
+
+        For tests and for key sets shipped with the app; raises ``JWKSError`` when the
+        document holds no usable key.
+        """
+        keys = parse_jwks(document, source=url)
+        if not keys:
+            raise JWKSError(f"expected at least one usable RS256 key for {url}, found none")
+        with self._lock:
+            entry = self._entries.setdefault(url, _Entry())
+            entry.keys, entry.failure = keys, None
+            entry.fetched_at = entry.tried_at = self._clock()
+
     def cached_key(self, url: str, kid: str) -> RSAPublicKey | None:
         """The key for ``kid`` if it can be had without waiting for a fetch.
 

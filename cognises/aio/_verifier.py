@@ -18,13 +18,15 @@ from cognises._token import MAX_TOKEN_SIZE, Parsed, check_signature, parse
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
 
-__all__ = ["CognitoVerifier"]
+__all__ = ["CognitoVerifier", "VerifierCore"]
 
 log = logging.getLogger("cognises")
 
 
-class CognitoVerifier:
-    """Verifies Cognito ID and access tokens of one user pool.
+class VerifierCore:
+    """Configuration, caches and the hot path shared by the async and the sync verifier.
+
+    Verifies Cognito ID and access tokens of one user pool.
 
     ``client_ids``: the app clients whose tokens are accepted (``aud`` of ID tokens,
     ``client_id`` of access tokens); None accepts every client of the pool, with a
@@ -80,18 +82,6 @@ class CognitoVerifier:
             f"token_use={self.rules.token_use!r})"
         )
 
-    async def verify(self, token: str | bytes) -> Claims:
-        """The token's claims if it passes every check; else raise ``TokenError``.
-
-        Raises ``JWKSError`` when the pool's keys cannot be had.
-        """
-        claims = self.verify_cached(token)
-        if claims is not None:
-            return claims
-        parsed = parse(token, max_size=self.max_token_size)
-        key = await self.jwks_cache.get_key(self.jwks_url, parsed.kid)
-        return self._finish(token, parsed, key, time.time())
-
     def verify_cached(self, token: str | bytes) -> Claims | None:
         """Verify with the keys already cached, on the caller's thread, without awaiting.
 
@@ -110,9 +100,15 @@ class CognitoVerifier:
             return None
         return self._finish(token, parsed, key, now)
 
-    async def hydrate(self) -> None:
-        """Fetch the pool's keys now, ahead of the first request."""
-        await self.jwks_cache.refresh(self.jwks_url)
+    async def fetch_and_verify(self, token: str | bytes) -> Claims:
+        """The slow path of ``verify``: fetch keys as the JWKS rules allow, then verify.
+
+        For frameworks that run ``verify_cached`` themselves and await this only when it
+        returns None.
+        """
+        parsed = parse(token, max_size=self.max_token_size)
+        key = await self.jwks_cache.get_key(self.jwks_url, parsed.kid)
+        return self._finish(token, parsed, key, time.time())
 
     def _finish(self, token: str | bytes, parsed: Parsed, key: RSAPublicKey, now: float) -> Claims:
         check_signature(parsed, key)
@@ -122,6 +118,25 @@ class CognitoVerifier:
         valid_until = payload["exp"] + self.rules.leeway
         self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
         return claims
+
+
+
+class CognitoVerifier(VerifierCore):
+    __doc__ = VerifierCore.__doc__
+
+    async def verify(self, token: str | bytes) -> Claims:
+        """The token's claims if it passes every check; else raise a ``TokenError``.
+
+        Raises ``JWKSError`` when the pool's keys cannot be had.
+        """
+        claims = self.verify_cached(token)
+        if claims is None:
+            claims = await self.fetch_and_verify(token)
+        return claims
+
+    async def hydrate(self) -> None:
+        """Fetch the pool's keys now, ahead of the first request."""
+        await self.jwks_cache.refresh(self.jwks_url)
 
 
 def _client_set(client_ids: str | Iterable[str] | None) -> frozenset[str] | None:
