@@ -30,8 +30,8 @@ __version__ = "1.0.0.dev0"
 
 __all__ = [
     "Claims",
-    "CognisesError",
     "Cognises",
+    "CognisesError",
     "CognitoVerifier",
     "ConfigurationError",
     "GroupDetailError",

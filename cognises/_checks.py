@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Set
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from cognises._show import show
 from cognises.errors import (
+    ClaimError,
     ExpiredTokenError,
     InvalidAudienceError,
     InvalidClaimTypeError,
@@ -61,10 +62,11 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     client_claim = _CLIENT_CLAIM[use]
     client = claims.get(client_claim)
     if not isinstance(client, str):
-        _missing_or_mistyped(claims, client_claim, "a string")
+        raise _missing_or_mistyped(claims, client_claim, "a string")
     if rules.client_ids is not None and client not in rules.client_ids:
         raise InvalidAudienceError(
-            f"expected {client_claim} to be one of {sorted(rules.client_ids)}, found {show(client)}",
+            f"expected {client_claim} to be one of {sorted(rules.client_ids)}, "
+            f"found {show(client)}",
             claim=client_claim,
         )
 
@@ -83,7 +85,7 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
             )
 
     if not isinstance(claims.get("sub"), str):
-        _missing_or_mistyped(claims, "sub", "a string")
+        raise _missing_or_mistyped(claims, "sub", "a string")
     groups = claims.get("cognito:groups")
     if groups is not None and not (
         isinstance(groups, list) and all(isinstance(g, str) for g in groups)
@@ -95,7 +97,7 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
         )
     for name in _OPTIONAL_STRINGS:
         if name in claims and not isinstance(claims[name], str):
-            _missing_or_mistyped(claims, name, "a string")
+            raise _missing_or_mistyped(claims, name, "a string")
     for name in _OPTIONAL_NUMBERS:
         if name in claims:
             _number(claims, name)
@@ -106,12 +108,12 @@ def _number(claims: dict[str, Any], name: str) -> float:
     # bool is an int in Python but not a number in JSON.
     if type(value) is int or (type(value) is float and math.isfinite(value)):
         return value
-    _missing_or_mistyped(claims, name, "a number")
+    raise _missing_or_mistyped(claims, name, "a number")
 
 
-def _missing_or_mistyped(claims: dict[str, Any], name: str, expected: str) -> NoReturn:
+def _missing_or_mistyped(claims: dict[str, Any], name: str, expected: str) -> ClaimError:
     if name not in claims:
-        raise MissingClaimError(f"expected a {name} claim, found none", claim=name)
-    raise InvalidClaimTypeError(
+        return MissingClaimError(f"expected a {name} claim, found none", claim=name)
+    return InvalidClaimTypeError(
         f"expected {name} to be {expected}, found {type(claims[name]).__name__}", claim=name
     )

@@ -73,7 +73,7 @@ class Claims(Mapping[str, Any]):
 
     @property
     def client_id(self) -> str:
-        """The app client the token was issued to: ``aud`` of ID tokens, ``client_id`` of access tokens."""
+        """The app client of the token: ``aud`` (ID tokens) or ``client_id`` (access tokens)."""
         key = "aud" if self._data.get("token_use") == "id" else "client_id"
         return cast(str, self._data[key])
 

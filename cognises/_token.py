@@ -55,7 +55,6 @@ if sys.version_info >= (3, 11):
         return binascii.a2b_base64(data, strict_mode=True)
 
 else:  # pragma: no cover - 3.10 has no strict mode, so check the alphabet first
-
     import re
 
     _ALPHABET = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
@@ -166,4 +165,3 @@ def check_signature(parsed: Parsed, key: RSAPublicKey) -> None:
         raise InvalidSignatureError(
             f"expected a signature by key {show(parsed.kid)}, found one that does not match"
         ) from None
-

@@ -10,6 +10,7 @@ The hot path, ``cached_key``, is plain CPU work with no lock and no loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -42,10 +43,9 @@ class _Flight:
             self.error, self._done = error, True
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
-            try:
+            # A closed loop raises RuntimeError: nobody there is waiting any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_wake, future)
-            except RuntimeError:
-                pass  # that loop is closed, so nobody there is waiting any more
 
     async def wait(self) -> BaseException | None:
         """Wait on the caller's own loop; return the fetch's error, if any."""
@@ -68,7 +68,7 @@ class _Interrupted(Exception):
 
 
 class _Entry:
-    __slots__ = ("failure", "failed_at", "fetched_at", "fetches", "flight", "keys", "tried_at")
+    __slots__ = ("failed_at", "failure", "fetched_at", "fetches", "flight", "keys", "tried_at")
 
     def __init__(self) -> None:
         self.keys: dict[str, RSAPublicKey] = {}
@@ -233,7 +233,9 @@ class JWKSCache:
         with self._lock:
             entry.failure, entry.failed_at = exc, self._clock()
         if entry.keys:
-            log.warning("refreshing keys from %s failed, still serving the cached ones: %s", url, exc)
+            log.warning(
+                "refreshing keys from %s failed, still serving the cached ones: %s", url, exc
+            )
         else:
             log.error("fetching keys from %s failed: %s", url, exc)
 

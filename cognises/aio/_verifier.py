@@ -54,7 +54,9 @@ class VerifierCore:
         if not region or not user_pool_id:
             raise ConfigurationError("expected a region and a user pool id, found an empty value")
         if token_use not in (None, "id", "access"):
-            raise ConfigurationError(f"expected token_use 'id', 'access' or None, found {token_use!r}")
+            raise ConfigurationError(
+                f"expected token_use 'id', 'access' or None, found {token_use!r}"
+            )
         if leeway < 0 or cache_size < 0 or max_token_size <= 0:
             raise ConfigurationError("expected leeway >= 0, cache_size >= 0, max_token_size > 0")
         clients = _client_set(client_ids)
@@ -118,7 +120,6 @@ class VerifierCore:
         valid_until = payload["exp"] + self.rules.leeway
         self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
         return claims
-
 
 
 class CognitoVerifier(VerifierCore):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -51,16 +52,16 @@ def create_user(
         UserPoolId=pool.user_pool_id, Username=username, Password=password, Permanent=True
     )
     for group in groups:
-        try:
+        with contextlib.suppress(cognito.exceptions.GroupExistsException):
             cognito.create_group(GroupName=group, UserPoolId=pool.user_pool_id)
-        except cognito.exceptions.GroupExistsException:
-            pass
         cognito.admin_add_user_to_group(
             UserPoolId=pool.user_pool_id, Username=username, GroupName=group
         )
 
 
-def log_in(cognito: Any, pool: PoolSetup, username: str, password: str = PASSWORD) -> dict[str, str]:
+def log_in(
+    cognito: Any, pool: PoolSetup, username: str, password: str = PASSWORD
+) -> dict[str, str]:
     """Real tokens for the user: ``IdToken``, ``AccessToken`` and ``RefreshToken``."""
     result = cognito.admin_initiate_auth(
         UserPoolId=pool.user_pool_id,

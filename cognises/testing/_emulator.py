@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 __all__ = ["Call", "FaultInjector", "MotoEmulator", "is_write_action"]
@@ -127,7 +127,7 @@ def _throttle(service: str, start_response: StartResponse) -> list[bytes]:
 
 
 def _quiet(handler: type[Any]) -> type[Any]:
-    class QuietHandler(handler):  # type: ignore[misc, valid-type]
+    class QuietHandler(handler):  # type: ignore[misc]
         def log_request(self, *args: object, **kwargs: object) -> None:
             pass
 
@@ -141,7 +141,10 @@ class MotoEmulator:
     """
 
     region = "us-east-1"
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    credentials: ClassVar[dict[str, str]] = {
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
 
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
@@ -156,7 +159,7 @@ class MotoEmulator:
         assert wsgi_server is not None
         self.faults = FaultInjector(wsgi_server.app)
         wsgi_server.app = self.faults
-        wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)
+        wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)  # type: ignore[arg-type]
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         return self

@@ -104,7 +104,11 @@ class LocalIssuer:
                 claims.update({"email": email, "email_verified": True})
         else:
             claims.update(
-                {"client_id": client, "username": username, "scope": "aws.cognito.signin.user.admin"}
+                {
+                    "client_id": client,
+                    "username": username,
+                    "scope": "aws.cognito.signin.user.admin",
+                }
             )
         claims.update(extra or {})
         return claims
