@@ -22,6 +22,13 @@ class Claims(Mapping[str, Any]):
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = dict(data)
 
+    @classmethod
+    def _adopt(cls, data: dict[str, Any]) -> Claims:
+        """Wrap a dict nobody else holds, without copying it (the verifier's hot path)."""
+        claims = cls.__new__(cls)
+        claims._data = data
+        return claims
+
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]
         # Verified claims are shared (the result cache hands the same object to every

@@ -6,7 +6,7 @@ Each hit re-checks expiry and that the signing key is still published.
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -25,34 +25,35 @@ class Verified(NamedTuple):
 
 
 class ResultCache:
+    """Thread-safe without a lock of its own: each OrderedDict operation is atomic, and
+    the races between them (two threads evicting at once) only ever drop an entry early.
+    """
+
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[str | bytes, Verified] = OrderedDict()
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, token: str | bytes) -> Verified | None:
-        with self._lock:
-            hit = self._items.get(token)
-            if hit is not None:
+        hit = self._items.get(token)
+        if hit is not None:
+            with contextlib.suppress(KeyError):  # evicted by another thread meanwhile
                 self._items.move_to_end(token)
-            return hit
+        return hit
 
     def put(self, token: str | bytes, verified: Verified) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[token] = verified
-            self._items.move_to_end(token)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        items = self._items
+        items[token] = verified
+        while len(items) > self.size:
+            try:
+                items.popitem(last=False)
+            except KeyError:  # another thread emptied it first
+                break
 
     def discard(self, token: str | bytes) -> None:
-        with self._lock:
-            self._items.pop(token, None)
+        self._items.pop(token, None)
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._items.clear()

@@ -90,7 +90,7 @@ class VerifierCore:
         Returns None when the keys must be fetched first (then call ``verify``). Raises
         like ``verify`` otherwise.
         """
-        hit = self._results.get(token)
+        hit = self._results.get(token) if self._results.size else None
         now = time.time()
         if hit is not None:
             if now < hit.valid_until and self.jwks_cache.current(self.jwks_url, hit.kid) is hit.key:
@@ -116,9 +116,10 @@ class VerifierCore:
         check_signature(parsed, key)
         payload = parsed.payload()
         check_claims(payload, self.rules, now)
-        claims = Claims(payload)
-        valid_until = payload["exp"] + self.rules.leeway
-        self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
+        claims = Claims._adopt(payload)
+        if self._results.size:
+            valid_until = payload["exp"] + self.rules.leeway
+            self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
         return claims
 
 

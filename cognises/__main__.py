@@ -1,0 +1,5 @@
+"""``python -m cognises``: the command line."""
+
+from cognises.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""``cognises verify``: check one token and print its claims."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from cognises.errors import CognisesError, TokenError
+from cognises.sync import CognitoVerifier
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "verify",
+        help="verify a token and print its claims as JSON",
+        description="Verify a Cognito ID or access token. Exit 0 and print the claims as "
+        "JSON when it is valid; exit 1 with the reason when it is not.",
+    )
+    parser.add_argument("token", help="the token, or - to read it from standard input")
+    parser.add_argument("--pool-id", required=True, help="the user pool id")
+    parser.add_argument("--region", required=True, help="the user pool's region")
+    parser.add_argument(
+        "--client-id",
+        action="append",
+        dest="client_ids",
+        help="an accepted app client id (repeatable); omitted: any client of the pool",
+    )
+    parser.add_argument("--token-use", choices=["id", "access"], help="accept only this kind")
+    parser.add_argument("--jwks-url", help="fetch the keys from here (e.g. a local emulator)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    token = sys.stdin.read().strip() if args.token == "-" else args.token
+    try:
+        verifier = CognitoVerifier(
+            args.region,
+            args.pool_id,
+            client_ids=args.client_ids,
+            token_use=args.token_use,
+            jwks_url=args.jwks_url,
+        )
+        claims = verifier.verify(token)
+    except TokenError as exc:
+        print(f"rejected: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except CognisesError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    json.dump(claims.to_dict(), sys.stdout, indent=2, sort_keys=True)
+    print()
+    return 0
