@@ -28,3 +28,17 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[all]", "mypy", "types-aioboto3[essential]", "boto3-stubs[essential]")
     session.run("mypy", "cognises")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print the benchmark table: every figure a ratio measured side by side in this run."""
+    session.install("-e", ".[test]", "pyjwt[crypto]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the local demo: moto server, provisioning, real tokens, the example app."""
+    session.install("-e", ".[demo]")
+    session.run("cognises", "demo", *session.posargs)
