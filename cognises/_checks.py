@@ -28,6 +28,7 @@ __all__ = ["ClaimRules", "check_claims"]
 TokenUse = Literal["id", "access"]
 # Which claim names the app client, by token_use.
 _CLIENT_CLAIM = {"id": "aud", "access": "client_id"}
+_LAST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 _OPTIONAL_STRINGS = ("email", "cognito:username", "username", "scope", "jti")
 
 
@@ -75,6 +76,11 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     exp = claims.get("exp")
     if type(exp) is not int:
         exp = _number(claims, "exp")
+    if exp > _LAST_TIMESTAMP:
+        # Far past any real expiry, and past what datetime (Claims.expires_at) can hold.
+        raise InvalidClaimTypeError(
+            f"expected exp to be a time before year 10000, found {exp:.0f}", claim="exp"
+        )
     if now >= exp + rules.leeway:
         raise ExpiredTokenError(
             f"expected exp after {now:.0f} (leeway {rules.leeway:g}s), found {exp:.0f}",
@@ -95,9 +101,8 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
 
     if type(claims.get("sub")) is not str:
         raise _missing_or_mistyped(claims, "sub", "a string")
-    groups = claims.get("cognito:groups")
-    if groups is not None:
-        _check_groups(groups)
+    if "cognito:groups" in claims:
+        _check_groups(claims["cognito:groups"])
     for name in _OPTIONAL_STRINGS:
         if name in claims and type(claims[name]) is not str:
             raise _missing_or_mistyped(claims, name, "a string")

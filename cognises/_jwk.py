@@ -6,6 +6,7 @@ down verification with the good ones. joserfc does the JWK import.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -73,13 +74,21 @@ def _import(entry: Any) -> tuple[str, RSAPublicKey]:
         raise _Skip(f"expected alg 'RS256' or none, found {show(entry.get('alg'))}")
     if not isinstance(entry.get("n"), str) or not isinstance(entry.get("e"), str):
         raise _Skip("expected the RSA members n and e as strings")
+    # Size first: joserfc warns about small keys, and huge ones are not worth importing.
+    bits = _modulus_bits(entry["n"])
+    if not MIN_KEY_BITS <= bits <= MAX_KEY_BITS:
+        raise _Skip(f"expected a key of {MIN_KEY_BITS} to {MAX_KEY_BITS} bits, found {bits}")
     public = {name: entry[name] for name in ("kty", "n", "e")}
     try:
         key = RSAKey.import_key(public).public_key
     except Exception as exc:  # whatever the import trips on, the key is unusable
         raise _Skip(f"not an RSA public key ({type(exc).__name__})") from exc
-    if not MIN_KEY_BITS <= key.key_size <= MAX_KEY_BITS:
-        raise _Skip(
-            f"expected a key of {MIN_KEY_BITS} to {MAX_KEY_BITS} bits, found {key.key_size}"
-        )
     return kid, key
+
+
+def _modulus_bits(n: str) -> int:
+    try:
+        raw = base64.b64decode(n + "=" * (-len(n) % 4), altchars=b"-_", validate=True)
+    except ValueError:
+        raise _Skip("not an RSA public key: n is not base64url") from None
+    return int.from_bytes(raw, "big").bit_length()

@@ -137,6 +137,8 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
             token = token.encode("ascii")
         except UnicodeEncodeError:
             raise MalformedTokenError("expected an ASCII token, found other characters") from None
+    elif not token.isascii():
+        raise MalformedTokenError("expected an ASCII token, found other bytes")
     dots = token.count(b".")
     if dots != 2:
         raise MalformedTokenError(f"expected 3 dot-separated segments, found {dots + 1}")

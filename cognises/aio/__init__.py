@@ -2,14 +2,38 @@
 
 from cognises._claims import Claims
 from cognises._permissions import require_groups
+from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._clients import aws_clients
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._provision import create_update, delete_groups
+from cognises.aio._retry import RetryPolicy
+from cognises.aio._users import (
+    add_users_to_group,
+    list_groups,
+    list_groups_for_user,
+    list_users_in_group,
+    remove_users_from_group,
+)
 from cognises.aio._verifier import CognitoVerifier
 
 __all__ = [
     "Claims",
     "CognitoVerifier",
     "FetchOptions",
+    "GroupOutcome",
+    "GroupReport",
     "JWKSCache",
+    "MembershipReport",
+    "ProvisioningReport",
+    "RetryPolicy",
+    "add_users_to_group",
+    "aws_clients",
+    "create_update",
+    "delete_groups",
+    "list_groups",
+    "list_groups_for_user",
+    "list_users_in_group",
+    "remove_users_from_group",
     "require_groups",
 ]

@@ -7,13 +7,13 @@ enforced while reading, and JSON parsed only after all of that.
 
 from __future__ import annotations
 
-import json
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
+import orjson
 
 from cognises.errors import JWKSError
 
@@ -58,21 +58,26 @@ async def fetch_json(url: str, options: FetchOptions) -> Any:
     except httpx.HTTPError as exc:
         raise JWKSError(f"could not fetch the JWKS from {url}: {type(exc).__name__}") from exc
     try:
-        return json.loads(body)
-    except ValueError as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise JWKSError(f"expected JSON from {url}, found an unparsable body") from exc
 
 
 async def _get_capped(client: httpx.AsyncClient, url: str, cap: int) -> bytes:
-    async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+    # No compression: a small compressed body could expand far past the cap in one chunk.
+    headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+    async with client.stream("GET", url, headers=headers) as response:
         if response.status_code != 200:
             raise JWKSError(f"expected HTTP 200 from {url}, found {response.status_code}")
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding != "identity":
+            raise JWKSError(f"expected an uncompressed JWKS from {url}, found {encoding!r}")
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
             raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found {declared}")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             size += len(chunk)
             if size > cap:
                 raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found more")

@@ -153,7 +153,7 @@ class JWKSCache:
         if entry.flight is not None or now - entry.tried_at >= self.cooldown:
             return None
         if not entry.keys and entry.failure is not None:
-            raise entry.failure
+            raise _fresh(entry.failure)
         raise UnknownKeyError(
             f"expected a kid from the key set at {url}, found {show(kid)} "
             f"(refetched {now - entry.tried_at:.1f}s ago; next refetch allowed after "
@@ -173,7 +173,7 @@ class JWKSCache:
                 return key
             entry = self._entries[url]
             if not entry.keys and entry.failure is not None:
-                raise entry.failure
+                raise _fresh(entry.failure)
             if entry.flight is None:
                 raise UnknownKeyError(
                     f"expected a kid from the key set at {url}, found {show(kid)}"
@@ -184,7 +184,7 @@ class JWKSCache:
         await self._fetch_once(url)
         failure = self._entries[url].failure
         if failure is not None:
-            raise failure
+            raise _fresh(failure)
 
     async def _fetch_once(self, url: str) -> None:
         """Run one fetch of ``url``, or wait for the one already running."""
@@ -211,9 +211,14 @@ class JWKSCache:
             keys = parse_jwks(await fetch_json(url, self.fetch_options), source=url)
             if not keys:
                 raise JWKSError(f"expected at least one usable RS256 key from {url}, found none")
-        except JWKSError as exc:
-            error = exc
-            self._record_failure(url, entry, exc)
+        except Exception as exc:
+            failure = (
+                exc
+                if isinstance(exc, JWKSError)
+                else JWKSError(f"could not use the JWKS from {url}: {type(exc).__name__}")
+            )
+            error = failure
+            self._record_failure(url, entry, failure)
         except BaseException:
             # Cancelled: nothing was learnt, so this attempt must not start a cooldown.
             error = _Interrupted()
@@ -249,6 +254,12 @@ class JWKSCache:
         threading.Thread(
             target=_run_in_new_loop, args=(self._fetch_once, url), name="cognises-jwks", daemon=True
         ).start()
+
+
+def _fresh(failure: JWKSError) -> JWKSError:
+    # The stored error is shared by threads and raised many times: raising it again would
+    # grow its traceback (and keep every frame alive) with each request.
+    return JWKSError(*failure.args)
 
 
 def _run_in_new_loop(fetch: Callable[[str], Any], url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
 from collections.abc import Iterable
 from typing import Literal
@@ -21,6 +22,8 @@ from cognises.errors import ConfigurationError
 __all__ = ["CognitoVerifier", "VerifierCore"]
 
 log = logging.getLogger("cognises")
+
+_TOKEN_TYPES = (str, bytes)
 
 
 class VerifierCore:
@@ -57,8 +60,11 @@ class VerifierCore:
             raise ConfigurationError(
                 f"expected token_use 'id', 'access' or None, found {token_use!r}"
             )
-        if leeway < 0 or cache_size < 0 or max_token_size <= 0:
-            raise ConfigurationError("expected leeway >= 0, cache_size >= 0, max_token_size > 0")
+        if not (math.isfinite(leeway) and leeway >= 0) or cache_size < 0 or max_token_size <= 0:
+            raise ConfigurationError(
+                "expected a finite leeway >= 0, cache_size >= 0 and max_token_size > 0, found "
+                f"{leeway!r}, {cache_size!r} and {max_token_size!r}"
+            )
         clients = _client_set(client_ids)
         if clients is None:
             log.warning(
@@ -90,7 +96,11 @@ class VerifierCore:
         Returns None when the keys must be fetched first (then call ``verify``). Raises
         like ``verify`` otherwise.
         """
-        hit = self._results.get(token) if self._results.size else None
+        hit = None
+        # Only well-typed tokens within the size cap are looked up: hashing an arbitrarily
+        # large one would be work done before it is refused.
+        if self._results.size and type(token) in _TOKEN_TYPES and len(token) <= self.max_token_size:
+            hit = self._results.get(token)
         now = time.time()
         if hit is not None:
             if now < hit.valid_until and self.jwks_cache.current(self.jwks_url, hit.kid) is hit.key:

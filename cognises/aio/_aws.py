@@ -1,0 +1,133 @@
+"""The one place where botocore's errors become ours.
+
+Every AWS call in ``cognises.aio`` goes through ``call``: it retries what time cures
+(see ``_retry``) and turns whatever is left into ``AWSCallError``, which carries the
+operation, the AWS error code and AWS's message. Callers then decide what a code means
+for them (``NoSuchEntity`` on ``GetRole`` is an answer, not a failure) and turn the rest
+into a failed group or a ``ProvisioningError``.
+
+botocore is not imported: errors are recognised by shape (a ``ClientError`` has a
+``response`` dict with an ``Error`` entry), so this module loads without the ``aws`` extra.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from cognises.aio._retry import THROTTLING_CODES, RetryPolicy, is_role_propagation_error, retrying
+from cognises.errors import ConfigurationError
+
+__all__ = [
+    "COGNITO_PAGE_MAX",
+    "AWSCallError",
+    "call",
+    "check_user_pool_id",
+    "error_details",
+    "pages",
+]
+
+# Exceptions from these packages are transport or client-side failures: they become a
+# failed call with no AWS error code rather than escaping as a crash.
+_TRANSPORT_MODULES = ("botocore", "aiobotocore", "aiohttp", "urllib3")
+
+COGNITO_PAGE_MAX = 60
+"""The most items Cognito returns in one page of any listing."""
+_USER_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
+
+
+class AWSCallError(Exception):
+    """An AWS call that failed for good. Internal: never escapes ``cognises.aio``."""
+
+    def __init__(self, operation: str, code: str | None, message: str) -> None:
+        super().__init__(f"{operation} failed: {code or 'no error code'}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+
+
+def error_details(exc: BaseException) -> tuple[str | None, str] | None:
+    """``(code, message)`` for an error raised by an AWS client, or None for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        error = response["Error"]
+        code = error.get("Code")
+        return (str(code) if code else None), str(error.get("Message") or "")
+    if isinstance(exc, (OSError, TimeoutError)) or type(exc).__module__.startswith(
+        _TRANSPORT_MODULES
+    ):
+        return None, f"{type(exc).__name__}: {exc}"
+    return None
+
+
+async def call(
+    method: Callable[..., Awaitable[dict[str, Any]]],
+    *,
+    retry: RetryPolicy,
+    propagating_role: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """``await method(**params)``, retried per ``retry``; failures raise ``AWSCallError``.
+
+    ``propagating_role``: the call uses a role created moments ago, so Cognito's
+    complaint that the role is invalid is retried until IAM catches up.
+    """
+
+    def classify(exc: BaseException) -> str | None:
+        details = error_details(exc)
+        if details is None:
+            return None
+        code, message = details
+        if code in THROTTLING_CODES:
+            return "throttled"
+        if propagating_role and is_role_propagation_error(code, message):
+            return "propagation"
+        return None
+
+    try:
+        return await retrying(lambda: method(**params), policy=retry, should_retry=classify)
+    except Exception as exc:
+        details = error_details(exc)
+        if details is None:
+            raise
+        code, message = details
+        operation = str(getattr(exc, "operation_name", "") or _operation_of(method))
+        raise AWSCallError(operation, code, message) from exc
+
+
+def _operation_of(method: Callable[..., Any]) -> str:
+    # Client methods are snake_case versions of the API action: get_role -> GetRole.
+    name = getattr(method, "__name__", "call")
+    return "".join(part.title() for part in name.split("_"))
+
+
+async def pages(
+    method: Callable[..., Awaitable[dict[str, Any]]],
+    *,
+    retry: RetryPolicy,
+    **params: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every page of a Cognito listing, following ``NextToken`` until there is none."""
+    request: dict[str, Any] = dict(params)
+    while True:
+        page = await call(method, retry=retry, **request)
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return
+        request["NextToken"] = token
+
+
+def check_user_pool_id(pool_id: object) -> str:
+    if pool_id is None:
+        raise ConfigurationError(
+            "cognito_pool_id: expected the user pool id (such as 'us-east-1_AbC123'), "
+            "found None; every run reads the pool's groups, so it is always required"
+        )
+    if not isinstance(pool_id, str) or not _USER_POOL_ID.fullmatch(pool_id):
+        raise ConfigurationError(
+            f"cognito_pool_id: expected a user pool id such as 'us-east-1_AbC123', "
+            f"found {pool_id!r}"
+        )
+    return pool_id

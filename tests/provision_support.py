@@ -1,0 +1,134 @@
+"""Helpers for the provisioning and membership tests: clients, pools, documents, AWS state."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aioboto3
+import anyio
+from aiobotocore.config import AioConfig
+
+from cognises.aio import RetryPolicy, aws_clients
+from cognises.aio._clients import AWSClients
+from cognises.testing._emulator import MotoEmulator
+
+# botocore's own retries would hide the throttling the tests inject: with
+# total_max_attempts=1 every throttled call reaches cognises' retry. (The "max_attempts"
+# key counts retries, not attempts: max_attempts=1 would still retry once.)
+NO_BOTOCORE_RETRIES = AioConfig(
+    retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=50
+)
+
+# Short waits keep the throttled tests fast; many attempts keep them from flaking:
+# at a 30% throttle rate, 12 throttles in a row happen once in ~2 million calls.
+FAST_RETRY = RetryPolicy(
+    max_attempts=12,
+    base_delay=0.002,
+    max_delay=0.05,
+    max_total=30.0,
+    propagation_delay=0.001,
+    propagation_timeout=5.0,
+)
+
+
+@functools.cache
+def _session(region: str) -> aioboto3.Session:
+    # One session for the run: it caches the parsed service models, which take a good
+    # part of a second to load for every new session. Clients stay per test.
+    return aioboto3.Session(
+        region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
+@asynccontextmanager
+async def clients(moto_server: MotoEmulator) -> AsyncIterator[AWSClients]:
+    session = _session(moto_server.region)
+    async with aws_clients(
+        session, endpoint_url=moto_server.endpoint, config=NO_BOTOCORE_RETRIES
+    ) as both:
+        yield both
+
+
+def unique(prefix: str = "t") -> str:
+    """A short name no other test uses: IAM is one account for the whole session."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def new_pool(cognito: Any) -> str:
+    response = await cognito.create_user_pool(PoolName=unique("pool"))
+    pool_id: str = response["UserPool"]["Id"]
+    return pool_id
+
+
+def policy(group_name: str, *, action: str = "s3:GetObject") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Allow",
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": f"arn:aws:s3:::bucket/{group_name}/*",
+            }
+        ],
+    }
+
+
+def document(prefix: str, count: int, *, created: Any = "false") -> list[dict[str, Any]]:
+    """``count`` groups in the seed's format, named ``<prefix>-g000`` onwards."""
+    return [
+        {
+            "group_name": f"{prefix}-g{i:03d}",
+            "group_policy": policy(f"{prefix}-g{i:03d}"),
+            "created": created,
+            "allowed_functions": ["view", f"fn{i}"],
+        }
+        for i in range(count)
+    ]
+
+
+async def roles_with_prefix(iam: Any, prefix: str) -> dict[str, dict[str, Any]]:
+    """Every IAM role whose name starts with ``role_<prefix>``, by name."""
+    roles: dict[str, dict[str, Any]] = {}
+    async for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            if role["RoleName"].startswith(f"role_{prefix}"):
+                roles[role["RoleName"]] = role
+    return roles
+
+
+async def pool_groups(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = {}
+    async for page in cognito.get_paginator("list_groups").paginate(UserPoolId=pool_id):
+        for group in page["Groups"]:
+            groups[group["GroupName"]] = group
+    return groups
+
+
+async def assert_converged(
+    iam: Any, cognito: Any, pool_id: str, doc: list[dict[str, Any]], prefix: str
+) -> None:
+    """AWS holds exactly the document: one group per entry, its role, its policy; no extras."""
+    groups = await pool_groups(cognito, pool_id)
+    roles = await roles_with_prefix(iam, prefix)
+    wanted = {entry["group_name"] for entry in doc}
+    assert set(groups) == wanted
+    assert set(roles) == {f"role_{name}" for name in wanted}, "orphan or missing roles"
+    for entry in doc:
+        name = entry["group_name"]
+        assert groups[name]["RoleArn"] == roles[f"role_{name}"]["Arn"]
+
+    async def check_policy(entry: dict[str, Any]) -> None:
+        name = entry["group_name"]
+        stored = await iam.get_role_policy(RoleName=f"role_{name}", PolicyName=f"{name}_policy")
+        assert stored["PolicyDocument"] == entry["group_policy"]
+        listed = await iam.list_role_policies(RoleName=f"role_{name}")
+        assert listed["PolicyNames"] == [f"{name}_policy"]
+
+    async with anyio.create_task_group() as checks:
+        for entry in doc:
+            checks.start_soon(check_policy, entry)
