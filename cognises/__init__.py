@@ -21,7 +21,7 @@ from cognises.errors import (
     ProvisioningError,
     TokenError,
 )
-from cognises.sync import CognitoVerifier
+from cognises.sync import CognitoVerifier, create_update
 
 if TYPE_CHECKING:
     from cognises.flask import Cognises, current_claims, login_check, permission_required
@@ -39,6 +39,7 @@ __all__ = [
     "PermissionDenied",
     "ProvisioningError",
     "TokenError",
+    "create_update",
     "current_claims",
     "login_check",
     "permission_required",

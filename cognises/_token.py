@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 import orjson
-
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding

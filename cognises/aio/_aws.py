@@ -12,9 +12,13 @@ botocore is not imported: errors are recognised by shape (a ``ClientError`` has 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import anyio.to_thread
 
 from cognises.aio._retry import THROTTLING_CODES, RetryPolicy, is_role_propagation_error, retrying
 from cognises.errors import ConfigurationError
@@ -62,13 +66,15 @@ def error_details(exc: BaseException) -> tuple[str | None, str] | None:
 
 
 async def call(
-    method: Callable[..., Awaitable[dict[str, Any]]],
+    method: Callable[..., Awaitable[dict[str, Any]] | dict[str, Any]],
     *,
     retry: RetryPolicy,
     propagating_role: bool = False,
     **params: Any,
 ) -> dict[str, Any]:
     """``await method(**params)``, retried per ``retry``; failures raise ``AWSCallError``.
+
+    ``method`` belongs to an aioboto3 client, or to a boto3 client (run in a worker thread).
 
     ``propagating_role``: the call uses a role created moments ago, so Cognito's
     complaint that the role is invalid is retried until IAM catches up.
@@ -85,8 +91,19 @@ async def call(
             return "propagation"
         return None
 
+    blocking = _blocks(method)
+
+    async def attempt() -> dict[str, Any]:
+        if blocking:
+            # A boto3 client (the seed's way): thread-safe but blocking, so each call gets
+            # a worker thread and the event loop stays free for the other groups.
+            result = await anyio.to_thread.run_sync(functools.partial(method, **params))
+        else:
+            result = await method(**params)  # type: ignore[misc]
+        return result  # type: ignore[return-value]
+
     try:
-        return await retrying(lambda: method(**params), policy=retry, should_retry=classify)
+        return await retrying(attempt, policy=retry, should_retry=classify)
     except Exception as exc:
         details = error_details(exc)
         if details is None:
@@ -96,6 +113,16 @@ async def call(
         raise AWSCallError(operation, code, message) from exc
 
 
+def _blocks(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` belongs to a blocking botocore client (boto3) rather than aiobotocore.
+
+    aiobotocore's generated methods don't look like coroutine functions, but the
+    ``_make_api_call`` they all go through does.
+    """
+    make_api_call = getattr(getattr(method, "__self__", None), "_make_api_call", None)
+    return make_api_call is not None and not inspect.iscoroutinefunction(make_api_call)
+
+
 def _operation_of(method: Callable[..., Any]) -> str:
     # Client methods are snake_case versions of the API action: get_role -> GetRole.
     name = getattr(method, "__name__", "call")
@@ -103,7 +130,7 @@ def _operation_of(method: Callable[..., Any]) -> str:
 
 
 async def pages(
-    method: Callable[..., Awaitable[dict[str, Any]]],
+    method: Callable[..., Awaitable[dict[str, Any]] | dict[str, Any]],
     *,
     retry: RetryPolicy,
     **params: Any,

@@ -1,4 +1,5 @@
-"""Making the IAM and Cognito clients from an ``aioboto3.Session`` in one step.
+"""Making the IAM and Cognito clients: from an ``aioboto3.Session`` in one step, or from
+the default AWS configuration when a function is given None.
 
 aioboto3 is only needed by whoever makes the session, so it is never imported here:
 ``import cognises.aio`` works without the ``aws`` extra.
@@ -6,14 +7,21 @@ aioboto3 is only needed by whoever makes the session, so it is never imported he
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar, overload
+
+from cognises.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import aioboto3
 
-__all__ = ["DEFAULT_POOL_CONNECTIONS", "AWSClients", "aws_clients"]
+__all__ = ["DEFAULT_POOL_CONNECTIONS", "AWSClients", "aws_clients", "default_clients"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 DEFAULT_POOL_CONNECTIONS = 50
 
@@ -53,3 +61,66 @@ async def aws_clients(
         iam = await stack.enter_async_context(session.client("iam", **options))
         cognito = await stack.enter_async_context(session.client("cognito-idp", **options))
         yield AWSClients(iam=iam, cognito=cognito)
+
+
+_CLIENT_PARAMETERS = ("iam_client", "cognito_client")
+
+
+@overload
+def default_clients(func: Callable[P, AsyncIterator[T]]) -> Callable[P, AsyncIterator[T]]: ...
+@overload
+def default_clients(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]: ...
+def default_clients(func: Callable[P, Any]) -> Callable[P, Any]:
+    """Let ``func``'s ``iam_client`` and ``cognito_client`` be None: the default AWS chain.
+
+    A client left out is opened from ``aioboto3.Session()`` (credentials and region from
+    the environment and AWS configuration, as boto3 would find them) for the one call,
+    and closed after it.
+    """
+    signature = inspect.signature(func)
+    names = [name for name in _CLIENT_PARAMETERS if name in signature.parameters]
+
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        async def iterate(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[Any]:
+            bound = signature.bind(*args, **kwargs)
+            async with _filled(bound, names):
+                async for item in func(*bound.args, **bound.kwargs):
+                    yield item
+
+        return iterate
+
+    @functools.wraps(func)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        async with _filled(bound, names):
+            return await func(*bound.args, **bound.kwargs)
+
+    return run
+
+
+@asynccontextmanager
+async def _filled(bound: inspect.BoundArguments, names: list[str]) -> AsyncIterator[None]:
+    missing = [name for name in names if bound.arguments.get(name) is None]
+    if not missing:
+        yield
+        return
+    try:
+        import aioboto3
+        from aiobotocore.config import AioConfig
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            "no AWS client was given and aioboto3 is not installed to make one: "
+            "pip install 'cognises[aws]', or pass boto3 or aioboto3 clients"
+        ) from exc
+    session = aioboto3.Session()
+    config = AioConfig(max_pool_connections=DEFAULT_POOL_CONNECTIONS)
+    makers = {
+        "iam_client": lambda: session.client("iam", config=config),
+        "cognito_client": lambda: session.client("cognito-idp", config=config),
+    }
+    async with AsyncExitStack() as stack:
+        for name in missing:
+            bound.arguments[name] = await stack.enter_async_context(makers[name]())
+        yield

@@ -42,6 +42,7 @@ from cognises._report import (
 )
 from cognises._state import write_json_atomic
 from cognises.aio._aws import COGNITO_PAGE_MAX, AWSCallError, call, check_user_pool_id, pages
+from cognises.aio._clients import default_clients
 from cognises.aio._retry import RetryPolicy
 from cognises.aio._tasks import check_concurrency, map_limited
 from cognises.errors import ConfigurationError, ProvisioningError
@@ -80,6 +81,7 @@ def trust_policy(audience: str) -> dict[str, Any]:
     }
 
 
+@default_clients
 async def create_update(
     group_detail: GroupDetailSource,
     iam_client: Any,
@@ -182,6 +184,7 @@ async def create_update(
     return report
 
 
+@default_clients
 async def delete_groups(
     names: Iterable[str],
     iam_client: Any,

@@ -7,6 +7,7 @@ from typing import Any
 
 from cognises._report import MemberFailure, MembershipReport
 from cognises.aio._aws import COGNITO_PAGE_MAX, AWSCallError, call, check_user_pool_id, pages
+from cognises.aio._clients import default_clients
 from cognises.aio._retry import RetryPolicy
 from cognises.aio._tasks import check_concurrency, map_limited
 from cognises.errors import ConfigurationError, ProvisioningError
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 
+@default_clients
 async def add_users_to_group(
     group_name: str,
     usernames: Iterable[str],
@@ -39,6 +41,7 @@ async def add_users_to_group(
     )
 
 
+@default_clients
 async def remove_users_from_group(
     group_name: str,
     usernames: Iterable[str],
@@ -58,6 +61,7 @@ async def remove_users_from_group(
     )
 
 
+@default_clients
 async def list_users_in_group(
     group_name: str,
     cognito_client: Any,
@@ -76,6 +80,7 @@ async def list_users_in_group(
         yield item
 
 
+@default_clients
 async def list_groups_for_user(
     username: str,
     cognito_client: Any,
@@ -95,6 +100,7 @@ async def list_groups_for_user(
         yield item
 
 
+@default_clients
 async def list_groups(
     cognito_client: Any,
     cognito_pool_id: str,

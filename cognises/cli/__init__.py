@@ -7,13 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cognises.cli import _demo, _provision, _users, _verify
+from cognises.cli._demo import register as register_demo
+from cognises.cli._provision import register as register_provision
+from cognises.cli._users import register as register_users
+from cognises.cli._verify import register as register_verify
 
 __all__ = ["main"]
-
-# Exit codes shared by the subcommands.
-OK, FAILED, INVALID = 0, 1, 2
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -21,8 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (_provision, _verify, _users, _demo):
-        module.register(commands)
+    for register in (register_provision, register_verify, register_users, register_demo):
+        register(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -2,14 +2,37 @@
 
 from cognises._claims import Claims
 from cognises._permissions import require_groups
+from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._retry import RetryPolicy
+from cognises.sync._aws import (
+    add_users_to_group,
+    create_update,
+    delete_groups,
+    list_groups,
+    list_groups_for_user,
+    list_users_in_group,
+    remove_users_from_group,
+)
 from cognises.sync._verifier import CognitoVerifier
 
 __all__ = [
     "Claims",
     "CognitoVerifier",
     "FetchOptions",
+    "GroupOutcome",
+    "GroupReport",
     "JWKSCache",
+    "MembershipReport",
+    "ProvisioningReport",
+    "RetryPolicy",
+    "add_users_to_group",
+    "create_update",
+    "delete_groups",
+    "list_groups",
+    "list_groups_for_user",
+    "list_users_in_group",
+    "remove_users_from_group",
     "require_groups",
 ]

@@ -173,7 +173,7 @@ class MotoEmulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def client_kwargs(self) -> dict[str, str]:
+    def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``boto3.client`` / ``aioboto3.Session.client``."""
         return {"region_name": self.region, "endpoint_url": self.endpoint, **self.credentials}
 

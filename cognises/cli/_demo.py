@@ -1,0 +1,303 @@
+"""``cognises demo``: the whole library at work on this machine, with no AWS account.
+
+A moto server on 127.0.0.1 stands in for Cognito and IAM; the groups of
+``examples/group_detail.json`` are provisioned into it; users log in for real tokens; the
+example app ``examples/app.py`` runs on 127.0.0.1 and answers a list of requests, each
+with the status it must give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import importlib.util
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+USERS = {"alice": ["admins"], "bob": ["editors"], "carol": ["viewers"], "dave": []}
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run the local demo (no AWS account, no network)",
+        description="Start a local Cognito/IAM emulator, provision the example groups, "
+        "log users in and call the example app. Exit 0 when every answer is the expected one.",
+    )
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        help="the folder holding app.py and group_detail.json (default: ./examples, or the "
+        "one beside the cognises source)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the emulator and the app running, and print curl commands to try",
+    )
+    parser.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str
+    method: str
+    path: str
+    user: str
+    expected: int
+
+
+CHECKS = [
+    Check("no token", "GET", "/protected", "-", 401),
+    Check("seed view, admin", "GET", "/protected", "alice", 200),
+    Check("token in token_cookie", "GET", "/protected", "alice (cookie)", 200),
+    Check("admin panel, admin", "GET", "/admin_panel", "alice", 200),
+    Check("admin panel, editor", "GET", "/admin_panel", "bob", 403),
+    Check("async update, editor", "POST", "/update_data", "bob", 200),
+    Check("async update, viewer", "POST", "/update_data", "carol", 403),
+    Check("async view, viewer", "GET", "/view_data", "carol", 200),
+    Check("user in no group", "GET", "/view_data", "dave", 403),
+    Check("current_claims, no group needed", "GET", "/whoami", "dave", 200),
+    Check("access token where ID token required", "GET", "/protected", "alice (access)", 401),
+    Check("forged signature", "GET", "/protected", "forged", 401),
+    Check("expired token", "GET", "/protected", "expired", 401),
+]
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import boto3
+        import httpx
+        from rich.console import Console
+        from werkzeug.serving import make_server
+
+        from cognises.testing._emulator import MotoEmulator
+    except ModuleNotFoundError as exc:
+        print(f"cognises demo needs {exc.name}: pip install 'cognises[demo]'", file=sys.stderr)
+        return 2
+    examples = _examples_folder(args.examples)
+    console = Console(stderr=True)
+
+    with MotoEmulator() as aws, contextlib.ExitStack() as stack:
+        console.print(f"[bold]1.[/] local Cognito and IAM (moto) at {aws.endpoint}")
+        cognito = boto3.client("cognito-idp", **aws.client_kwargs())
+        iam = boto3.client("iam", **aws.client_kwargs())
+        identity = boto3.client("cognito-identity", **aws.client_kwargs())
+        pool, identity_pool_id = _create_pool(cognito, identity)
+        console.print(f"[bold]2.[/] user pool {pool.user_pool_id}, app client {pool.client_id}")
+
+        console.print(f"[bold]3.[/] provisioning {examples / 'group_detail.json'}")
+        _provision(
+            examples / "group_detail.json", iam, cognito, pool.user_pool_id, identity_pool_id
+        )
+
+        tokens = _users_and_tokens(cognito, pool)
+        console.print(f"[bold]4.[/] users logged in: {', '.join(USERS)}")
+
+        app = _load_app(examples / "app.py").create_app(
+            {
+                "COGNISES_REGION": aws.region,
+                "COGNISES_USER_POOL_ID": pool.user_pool_id,
+                "COGNISES_CLIENT_ID": pool.client_id,
+                "COGNISES_JWKS_URL": aws.jwks_url(pool.user_pool_id),
+            }
+        )
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        stack.callback(server.shutdown)
+        threading.Thread(target=server.serve_forever, name="demo-app", daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        console.print(f"[bold]5.[/] example app at {base}")
+
+        with httpx.Client(base_url=base, timeout=30, trust_env=False) as http:
+            ok = _call_and_report(http, tokens, Console())
+        if args.serve:
+            _serve_forever(base, tokens, console)
+    return 0 if ok else 1
+
+
+def _examples_folder(given: Path | None) -> Path:
+    candidates = [given] if given else [Path.cwd() / "examples", _source_root() / "examples"]
+    for folder in candidates:
+        if folder and (folder / "app.py").is_file() and (folder / "group_detail.json").is_file():
+            return folder
+    raise SystemExit(
+        "cognises demo: no examples folder with app.py and group_detail.json found "
+        f"(looked in {', '.join(str(c) for c in candidates)}); run it from the repository "
+        "or pass --examples"
+    )
+
+
+def _source_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def _create_pool(cognito: Any, identity: Any) -> tuple[Any, str]:
+    from cognises.testing._cognito import create_pool
+
+    pool = create_pool(cognito, "cognises-demo")
+    identity_pool_id = identity.create_identity_pool(
+        IdentityPoolName="cognises_demo",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{pool.user_pool_id}",
+                "ClientId": pool.client_id,
+            }
+        ],
+    )["IdentityPoolId"]
+    return pool, identity_pool_id
+
+
+def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_id: str) -> None:
+    from cognises._groupdetail import load_group_detail
+    from cognises.cli._progress import ProgressView
+    from cognises.sync import create_update
+
+    document = load_group_detail(path)  # the caller's file stays as it is
+    names = [entry["group_name"] for entry in document]
+    with ProgressView(names) as view:
+        report = create_update(
+            document,
+            iam,
+            cognito,
+            pool_id,
+            identity_pool_id=identity_pool_id,
+            concurrency=16,
+            on_progress=view,
+        )
+    print(report.summary(), file=sys.stderr)
+
+
+def _users_and_tokens(cognito: Any, pool: Any) -> dict[str, str]:
+    from cognises.sync import add_users_to_group
+    from cognises.testing._cognito import create_user, log_in
+
+    for name in USERS:
+        create_user(cognito, pool, name, email=f"{name}@example.com")
+    for group in sorted({g for groups in USERS.values() for g in groups}):
+        members = [name for name, groups in USERS.items() if group in groups]
+        add_users_to_group(group, members, cognito, pool.user_pool_id)
+
+    tokens: dict[str, str] = {}
+    for name in USERS:
+        logged_in = log_in(cognito, pool, name)
+        tokens[name] = logged_in["IdToken"]
+        if name == "alice":
+            tokens["alice (cookie)"] = logged_in["IdToken"]
+            tokens["alice (access)"] = logged_in["AccessToken"]
+            tokens["forged"], tokens["expired"] = _bad_tokens(logged_in["IdToken"])
+    return tokens
+
+
+def _bad_tokens(real: str) -> tuple[str, str]:
+    """A token signed by a stranger's key under the pool's kid, and an expired real one."""
+    from joserfc.jwk import RSAKey
+
+    from cognises.testing._issuer import LocalIssuer
+
+    header = json.loads(_b64decode(real.split(".")[0]))
+    claims = json.loads(_b64decode(real.split(".")[1]))
+    stranger = LocalIssuer()
+    forged = stranger.sign(claims, header=header)
+    # The emulator signs with a key shipped in moto: with it we can sign an expired token
+    # that differs from a real one only in its times.
+    moto_key = RSAKey.import_key(_moto_private_jwk()).private_key
+    assert moto_key is not None
+    past = int(time.time()) - 7200
+    expired = stranger.sign({**claims, "iat": past, "auth_time": past, "exp": past + 3600},
+                            header=header, key=moto_key)  # fmt: skip
+    return forged, expired
+
+
+def _moto_private_jwk() -> dict[str, Any]:
+    spec = importlib.util.find_spec("moto.cognitoidp")
+    assert spec is not None
+    assert spec.origin is not None
+    path = Path(spec.origin).parent / "resources" / "jwks-private.json.gz"
+    with gzip.open(path, "rt") as f:
+        return json.load(f)  # type: ignore[no-any-return]
+
+
+def _b64decode(segment: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _load_app(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cognises_demo_app", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _call_and_report(http: Any, tokens: dict[str, str], console: Any) -> bool:
+    from rich.table import Table
+
+    table = Table(title="cognises demo: the example app's answers")
+    for column in ("request", "user", "expected", "answer", "says", "ok?"):
+        width = 30 if column == "says" else None
+        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=width)
+    all_ok = True
+    for check in CHECKS:
+        status, body = _request(http, check, tokens)
+        ok = status == check.expected
+        all_ok &= ok
+        table.add_row(
+            f"{check.method} {check.path}",
+            check.user,
+            str(check.expected),
+            str(status),
+            _gist(body),
+            "[green]ok[/]" if ok else "[red]UNEXPECTED[/]",
+            style=None if ok else "red",
+        )
+    console.print(table)
+    console.print(
+        "[green]every answer was the expected one[/]"
+        if all_ok
+        else "[red]some answers were wrong[/]"
+    )
+    return all_ok
+
+
+def _request(http: Any, check: Check, tokens: dict[str, str]) -> tuple[int, str]:
+    token = tokens.get(check.user)
+    headers, cookies = {}, {}
+    if token and "cookie" in check.user:
+        cookies["token_cookie"] = token
+    elif token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = http.request(check.method, check.path, headers=headers, cookies=cookies)
+    http.cookies.clear()
+    text = response.text.strip().replace("\n", " ")
+    return response.status_code, text
+
+
+def _gist(body: str) -> str:
+    """The seed's ``message`` of a failure, or the start of a success's body."""
+    try:
+        message = json.loads(body).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message) if message else body[:40]
+
+
+def _serve_forever(base: str, tokens: dict[str, str], console: Any) -> None:
+    console.print("\n[bold]Serving.[/] Try (Ctrl-C to stop):")
+    for user in ("alice", "bob", "carol", "dave"):
+        console.print(
+            f"curl -s -H 'Authorization: Bearer {tokens[user]}' {base}/view_data", soft_wrap=True
+        )
+    console.print(f"curl -s -i {base}/protected")
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()

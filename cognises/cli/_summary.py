@@ -1,0 +1,27 @@
+"""The end-of-run table of a provisioning report."""
+
+from __future__ import annotations
+
+import sys
+
+from cognises._report import ProvisioningReport
+
+
+def print_report(report: ProvisioningReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    title = "planned changes (dry run)" if report.dry_run else "provisioning"
+    table = Table(title=title)
+    for column in ("group", "outcome", "role", "changes / error"):
+        table.add_column(column, overflow="fold")
+    for group in report.groups:
+        detail = group.error or ", ".join(f"{c.action} {c.target}" for c in group.changes) or "-"
+        style = "red" if group.failed else None
+        table.add_row(
+            group.group_name, str(group.outcome), group.role_arn or group.role_name, detail,
+            style=style,
+        )  # fmt: skip
+    console = Console(file=sys.stdout)
+    console.print(table)
+    console.print(report.summary())
