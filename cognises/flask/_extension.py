@@ -1,0 +1,120 @@
+"""``Cognises``: the Flask extension, and the one path every rejection takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, Response, current_app
+from flask.typing import ResponseReturnValue
+
+from cognises.errors import ConfigurationError
+from cognises.flask._config import PoolSpec
+from cognises.flask._rejection import Reason, Rejection
+from cognises.flask._state import attach, state_for
+from cognises.sync import CognitoVerifier
+
+__all__ = ["Cognises", "RejectionHandler", "reject"]
+
+RejectionHandler = Callable[[Rejection], ResponseReturnValue]
+H = TypeVar("H", bound=RejectionHandler)
+
+_CONFIG_SPEC = PoolSpec()
+
+
+class Cognises:
+    """Cognito sign-in for a Flask app: ``Cognises(app)``, or ``init_app`` in a factory.
+
+    The pool comes from the app's config, read on the first request to a protected view:
+
+    ``COGNISES_REGION``, ``COGNISES_USER_POOL_ID``
+        the user pool, for ``login_check()`` called without a region and pool.
+    ``COGNISES_CLIENT_IDS``
+        the app clients whose tokens are accepted: a list, or a string of ids separated
+        by commas. Unset accepts every client of the pool (with a logged warning).
+    ``COGNISES_TOKEN_USE``
+        "id" (default), "access", or None for either.
+    ``COGNISES_JWKS_URL``
+        where to fetch the pool's keys, when not from Cognito itself (an emulator).
+    ``COGNISES_TOKEN_LOCATION``
+        "header", "cookie" or both (default): where tokens are looked for.
+    ``COGNISES_COOKIE_NAME``
+        the cookie holding the token, default ``token_cookie`` (the seed's).
+    ``COGNISES_HEADER_NAME``, ``COGNISES_HEADER_SCHEME``
+        the header and its scheme, default ``Authorization: Bearer <token>``.
+    ``COGNISES_EXEMPT_OPTIONS``
+        True (default): an OPTIONS request (a CORS preflight, which carries no
+        credentials) that reaches a protected view is answered with Flask's default
+        OPTIONS response without a token, and the view is not called. False: OPTIONS
+        needs a token like any other method.
+    ``COGNISES_REALM``
+        the ``realm`` of ``WWW-Authenticate``; default the user pool id.
+    ``COGNISES_JWKS_CACHE``
+        a ``JWKSCache`` to use (to tune its ttl, cooldown or fetch options) instead of a
+        new one.
+
+    Each app gets one JWKS cache, shared by every verifier, view and request of the app.
+    The extension is optional: protected views of an app without one read the same config
+    and answer failures the default way.
+
+    Failures are raised as werkzeug HTTP exceptions (401, 403 or 503, with a JSON body
+    and RFC 6750 headers) so the app's own error handlers see them. Register
+    ``unauthorized_handler`` (401) or ``forbidden_handler`` (403) to answer differently.
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        self._handlers: dict[str, RejectionHandler] = {}
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Keep this extension's state in ``app.extensions["cognises"]``."""
+        attach(app, self)
+
+    def unauthorized_handler(self, callback: H) -> H:
+        """Register ``callback(rejection)`` to answer 401s: missing, invalid, expired token.
+
+        Its return value is the response, made with ``make_response``; it may also raise.
+        A 1xx or 2xx answer is refused with ``ConfigurationError``: a failure must not
+        look like success to the client.
+        """
+        self._handlers["unauthorized"] = callback
+        return callback
+
+    def forbidden_handler(self, callback: H) -> H:
+        """Register ``callback(rejection)`` to answer 403s, as ``unauthorized_handler``."""
+        self._handlers["forbidden"] = callback
+        return callback
+
+    def _handler_for(self, reason: Reason) -> RejectionHandler | None:
+        if reason == "forbidden":
+            return self._handlers.get("forbidden")
+        if reason == "unavailable":
+            # A server-side outage, not the client's doing: errorhandler(503) answers it.
+            return None
+        return self._handlers.get("unauthorized")
+
+    def get_verifier(self, app: Flask | None = None) -> CognitoVerifier:
+        """The verifier of ``login_check()`` (the config's pool) for ``app``.
+
+        Checks the config, which otherwise happens on the first request. Call
+        ``get_verifier(app).hydrate()`` at startup to fetch the keys ahead of it.
+        """
+        app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+        return state_for(app).binding(_CONFIG_SPEC, app.config).verifier
+
+
+def reject(rejection: Rejection) -> Response:
+    """Answer ``rejection`` with the app's handler, or raise the default HTTP exception."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    extension = state_for(app).extension
+    handler = extension._handler_for(rejection.reason) if extension is not None else None
+    if handler is None:
+        raise rejection.to_exception()
+    response = app.make_response(handler(rejection))
+    if response.status_code < 300:
+        raise ConfigurationError(
+            f"a cognises {rejection.reason} handler answered HTTP {response.status_code}; "
+            "a rejected request must not look like a success"
+        )
+    return response

@@ -1,0 +1,57 @@
+"""Shared pieces of the Flask tests: group documents, headers, a real server in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+}
+
+
+def group(name: str, *allowed: str) -> dict[str, Any]:
+    """One entry of a seed-format group document."""
+    return {
+        "group_name": name,
+        "group_policy": POLICY,
+        "created": "false",
+        "allowed_functions": list(allowed),
+    }
+
+
+def document(**groups: Iterable[str]) -> list[dict[str, Any]]:
+    return [group(name, *allowed) for name, allowed in groups.items()]
+
+
+def bearer(token: str, scheme: str = "Bearer") -> dict[str, str]:
+    return {"Authorization": f"{scheme} {token}"}
+
+
+def closed_port_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens: fetches fail at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/jwks.json"
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with werkzeug's threaded server on 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
