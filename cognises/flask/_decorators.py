@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, request
 
 from cognises._claims import Claims
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
+from cognises._permissions import require_groups
 from cognises.errors import (
     ConfigurationError,
     ExpiredTokenError,
@@ -235,8 +236,7 @@ class _MemberOf:
         self.wanted = wanted
 
     def check(self, claims: Claims) -> None:
-        if not any(group in self.wanted for group in claims.groups):
-            raise PermissionDenied(f"expected membership of one of {sorted(self.wanted)}")
+        require_groups(claims, any_of=self.wanted)
 
 
 class _Allows:
