@@ -19,14 +19,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install("ruff==0.17.6")
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[all]", "mypy", "types-aioboto3[essential]", "boto3-stubs[essential]")
+    session.install("-e", ".[all]", "mypy==2.4.1", "types-aioboto3", "boto3-stubs")
     session.run("mypy", "cognises")
 
 
