@@ -14,6 +14,7 @@ from cognises.cli._verify import register as register_verify
 
 __all__ = ["main"]
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cognises", description="AWS Cognito group-based authorization."
