@@ -155,11 +155,12 @@ class MotoEmulator:
 
     def start(self) -> MotoEmulator:
         self._server.start()
-        wsgi_server = self._server._server  # moto exposes no hook to wrap its app
+        # moto exposes no hook to wrap its app: reach for its werkzeug server.
+        wsgi_server: Any = self._server._server
         assert wsgi_server is not None
         self.faults = FaultInjector(wsgi_server.app)
         wsgi_server.app = self.faults
-        wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)  # type: ignore[arg-type]
+        wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         return self
