@@ -128,7 +128,7 @@ def validate_group_detail(document: Sequence[Any]) -> tuple[GroupSpec, ...]:
     problems: list[str] = []
     specs: list[GroupSpec] = []
     first_index_of_group: dict[str, int] = {}
-    first_index_of_role: dict[str, int] = {}
+    first_role: dict[str, tuple[int, str]] = {}  # by lowercased role name
     for index, entry in enumerate(document):
         spec = _check_entry(index, entry, problems)
         if spec is not None:
@@ -150,13 +150,17 @@ def validate_group_detail(document: Sequence[Any]) -> tuple[GroupSpec, ...]:
         first_index_of_group[name] = index
         if not isinstance(role_name, str):
             continue
-        if role_name in first_index_of_role:
+        # IAM role names are unique regardless of case: "Admins" and "admins" are one role.
+        seen = first_role.get(role_name.lower())
+        if seen is not None:
+            earlier, earlier_name = seen
+            as_written = "" if earlier_name == role_name else f" as {earlier_name!r}"
             problems.append(
                 f"{where}: role name {role_name!r}: expected one role per group, found it "
-                f"already used by entry {first_index_of_role[role_name]}"
+                f"already used by entry {earlier}{as_written}"
             )
         else:
-            first_index_of_role[role_name] = index
+            first_role[role_name.lower()] = (index, role_name)
     if problems:
         raise GroupDetailError(problems)
     return tuple(specs)

@@ -75,9 +75,13 @@ def _import(entry: Any) -> tuple[str, RSAPublicKey]:
     if not isinstance(entry.get("n"), str) or not isinstance(entry.get("e"), str):
         raise _Skip("expected the RSA members n and e as strings")
     # Size first: joserfc warns about small keys, and huge ones are not worth importing.
-    bits = _modulus_bits(entry["n"])
+    modulus = _modulus(entry["n"])
+    bits = modulus.bit_length()
     if not MIN_KEY_BITS <= bits <= MAX_KEY_BITS:
         raise _Skip(f"expected a key of {MIN_KEY_BITS} to {MAX_KEY_BITS} bits, found {bits}")
+    if modulus % 2 == 0:
+        # The product of two odd primes is odd: an even modulus is no RSA key.
+        raise _Skip("not an RSA public key: the modulus is even")
     public = {name: entry[name] for name in ("kty", "n", "e")}
     try:
         key = RSAKey.import_key(public).public_key
@@ -86,9 +90,9 @@ def _import(entry: Any) -> tuple[str, RSAPublicKey]:
     return kid, key
 
 
-def _modulus_bits(n: str) -> int:
+def _modulus(n: str) -> int:
     try:
         raw = base64.b64decode(n + "=" * (-len(n) % 4), altchars=b"-_", validate=True)
     except ValueError:
         raise _Skip("not an RSA public key: n is not base64url") from None
-    return int.from_bytes(raw, "big").bit_length()
+    return int.from_bytes(raw, "big")
