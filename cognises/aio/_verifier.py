@@ -163,7 +163,13 @@ def _client_set(client_ids: str | Iterable[str] | None) -> frozenset[str] | None
 
 
 def _check_url(url: str, *, allow_insecure: bool) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily; a bad port raises only here
+    except ValueError as exc:
+        raise ConfigurationError(f"expected a valid jwks_url, found {url!r} ({exc})") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"expected a jwks_url with a host, found {url!r}")
     if parts.scheme == "https" or (parts.scheme == "http" and allow_insecure):
         return
     if parts.scheme == "http" and _is_loopback(parts.hostname):
