@@ -33,7 +33,7 @@ class Claims(Mapping[str, Any]):
         value = self._data[key]
         # Verified claims are shared (the result cache hands the same object to every
         # request with that token): give out copies of anything a caller could mutate.
-        return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+        return value if type(value) in _ATOMIC else _copy(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -46,8 +46,8 @@ class Claims(Mapping[str, Any]):
         return f"Claims(token_use={self.token_use!r}, client_id={self.client_id!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        """A shallow copy of the claims as a plain dict (JSON-serialisable)."""
-        return copy.deepcopy(self._data)
+        """A deep copy of the claims as a plain dict (JSON-serialisable)."""
+        return {k: v if type(v) in _ATOMIC else _copy(v) for k, v in self._data.items()}
 
     @property
     def sub(self) -> str:
@@ -87,3 +87,21 @@ class Claims(Mapping[str, Any]):
     @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self._data["exp"], tz=timezone.utc)
+
+
+# What a JSON document is made of, and needs no copy. (bool is an int, but not a subtype
+# ``type()`` would report as int, so it is listed.)
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data, several times faster than ``copy.deepcopy``; anything
+    that is not JSON data (claims made by hand may hold anything) goes to deepcopy."""
+    kind = type(value)
+    if kind is list:
+        return [v if type(v) in _ATOMIC else _copy(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _ATOMIC else _copy(v) for k, v in value.items()}
+    if kind in _ATOMIC:
+        return value
+    return copy.deepcopy(value)

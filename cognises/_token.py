@@ -19,13 +19,21 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cognises._show import show
 from cognises.errors import InvalidHeaderError, InvalidSignatureError, MalformedTokenError
 
-__all__ = ["MAX_TOKEN_SIZE", "Parsed", "check_signature", "parse"]
+__all__ = [
+    "MAX_TOKEN_SIZE",
+    "Parsed",
+    "check_signature",
+    "decode_object",
+    "decode_payload",
+    "parse",
+]
 
 MAX_TOKEN_SIZE = 16 * 1024
 
 # Header fields that would let the token choose its own key, or demand semantics we don't know.
 _FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit"})
 
+_loads = orjson.loads
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
@@ -40,69 +48,84 @@ _CANONICAL_LAST = {
     2: frozenset(c for i, c in enumerate(_B64) if i & 0x0F == 0),
     3: frozenset(c for i, c in enumerate(_B64) if i & 0x03 == 0),
 }
-_PADDING = {0: b"", 2: b"==", 3: b"="}
+# By ``len(segment) % 4``: the last characters that may end a segment (none after a single
+# leftover character, whatever is canonical after two or three), and the padding to add.
+_LAST_OK: tuple[frozenset[int], ...] = (
+    frozenset(range(256)),
+    frozenset(),
+    _CANONICAL_LAST[2],
+    _CANONICAL_LAST[3],
+)
+_PAD = (b"", b"", b"==", b"=")
 
 if sys.version_info >= (3, 11):
-
-    def _a2b(data: bytes) -> bytes:
-        return binascii.a2b_base64(data, strict_mode=True)
+    _a2b = binascii.a2b_base64
 
 else:  # pragma: no cover - 3.10 has no strict mode, so check the alphabet first
     import re
 
     _ALPHABET = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
-    def _a2b(data: bytes) -> bytes:
+    def _a2b(data: bytes, *, strict_mode: bool) -> bytes:
         if not _ALPHABET.fullmatch(data):
             raise binascii.Error("not base64")
         return binascii.a2b_base64(data)
 
 
+# The base64url decoding below is written out again, fast path only, in check_signature and
+# decode_payload: they run for every token, and a call is a good part of the cost of one.
+
+
 def b64url_decode(segment: bytes, what: str) -> bytes:
     """Decode one unpadded base64url segment, refusing any non-canonical form."""
-    rest = len(segment) % 4
+    rest = len(segment) & 3
+    # The common case in one test; anything that fails it is sorted out below.
+    if segment and segment[-1] in _LAST_OK[rest]:
+        try:
+            return _a2b(segment.translate(_TO_STD) + _PAD[rest], strict_mode=True)
+        except binascii.Error:
+            pass
     if rest == 1 or not segment:
         raise MalformedTokenError(f"the {what} is not base64url: found a length of {len(segment)}")
     if rest and segment[-1] not in _CANONICAL_LAST[rest]:
         raise MalformedTokenError(f"the {what} is not canonical base64url")
-    try:
-        return _a2b(segment.translate(_TO_STD) + _PADDING[rest])
-    except binascii.Error:
-        raise MalformedTokenError(f"the {what} is not base64url") from None
+    raise MalformedTokenError(f"the {what} is not base64url")
 
 
-def _decode_object(segment: bytes, what: str) -> dict[str, Any]:
+def decode_object(segment: bytes, what: str) -> dict[str, Any]:
+    """Decode a header or payload segment: base64url JSON holding an object.
+
+    Call it on a payload only after the signature has been checked.
+    """
     raw = b64url_decode(segment, what)
     try:
         # orjson: four times faster than json here, and strict: no NaN, no invalid UTF-8.
-        value = orjson.loads(raw)
+        value = _loads(raw)
     except orjson.JSONDecodeError:
         raise MalformedTokenError(f"the {what} is not JSON") from None
-    if not isinstance(value, dict):
+    if type(value) is not dict:  # orjson makes plain dicts
         raise MalformedTokenError(
             f"expected the {what} to be a JSON object, found {type(value).__name__}"
         )
     return value
 
 
-class Parsed:
-    """A token split into what the signature check and the claim checks need."""
-
-    __slots__ = ("kid", "payload_segment", "signature_segment", "signing_input")
-
-    def __init__(self, kid: str, signing_input: bytes, payload: bytes, signature: bytes) -> None:
-        self.kid = kid
-        self.signing_input = signing_input
-        self.payload_segment = payload
-        self.signature_segment = signature
-
-    def payload(self) -> dict[str, Any]:
-        """Decode the payload. Call only after the signature has been checked."""
-        return _decode_object(self.payload_segment, "payload")
+def decode_payload(segment: bytes) -> dict[str, Any]:
+    """Decode the payload segment. Call only after the signature has been checked."""
+    rest = len(segment) & 3
+    if segment and segment[-1] in _LAST_OK[rest]:
+        try:
+            value = _loads(_a2b(segment.translate(_TO_STD) + _PAD[rest], strict_mode=True))
+        except ValueError:  # binascii.Error or orjson.JSONDecodeError
+            pass
+        else:
+            if type(value) is dict:
+                return value
+    return decode_object(segment, "payload")  # raises, saying what is wrong
 
 
 def _header_kid(segment: bytes) -> str:
-    header = _decode_object(segment, "header")
+    header = decode_object(segment, "header")
     alg = header.get("alg")
     if alg != "RS256":
         raise InvalidHeaderError(f"expected alg 'RS256', found {show(alg)}")
@@ -123,27 +146,26 @@ _HEADER_CACHE: dict[bytes, str] = {}
 _HEADER_CACHE_SIZE = 256
 
 
+# What ``parse`` hands on: the kid, the signing input, the payload and signature segments.
+# A plain tuple: it is made for every token, and a class of our own costs more to build.
+Parsed = tuple[str, bytes, bytes, bytes]
+
+
 def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
     """Split and check the structure and header of a compact JWS. No signature check."""
-    if not isinstance(token, (str, bytes)):
-        raise MalformedTokenError(f"expected the token as str, found {type(token).__name__}")
-    if len(token) > max_size:
-        raise MalformedTokenError(
-            f"expected a token of at most {max_size} bytes, found {len(token)}"
-        )
-    if isinstance(token, str):
+    if type(token) is str and len(token) <= max_size:
         try:
-            token = token.encode("ascii")
+            raw = token.encode("ascii")
         except UnicodeEncodeError:
             raise MalformedTokenError("expected an ASCII token, found other characters") from None
-    elif not token.isascii():
-        raise MalformedTokenError("expected an ASCII token, found other bytes")
-    dots = token.count(b".")
-    if dots != 2:
-        raise MalformedTokenError(f"expected 3 dot-separated segments, found {dots + 1}")
-    # Two partitions copy less than a split and hand us the signing input whole.
-    signing_input, _, signature = token.rpartition(b".")
-    header, _, payload = signing_input.partition(b".")
+    else:
+        raw = _checked_bytes(token, max_size)
+    # Two partitions copy less than a split and hand us the signing input whole; with the
+    # check for a third dot, all three find a byte the fast way (bytes.count would not).
+    signing_input, _, signature = raw.rpartition(b".")
+    header, dot, payload = signing_input.partition(b".")
+    if not dot or b"." in payload:
+        raise MalformedTokenError(f"expected 3 dot-separated segments, found {raw.count(b'.') + 1}")
     kid = _HEADER_CACHE.get(header)
     if kid is None:
         kid = _header_kid(header)
@@ -152,14 +174,39 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
         _HEADER_CACHE[header] = kid
     if not payload:
         raise MalformedTokenError("the payload is empty")
-    return Parsed(kid, signing_input, payload, signature)
+    return kid, signing_input, payload, signature
 
 
-def check_signature(parsed: Parsed, key: RSAPublicKey) -> None:
-    signature = b64url_decode(parsed.signature_segment, "signature")
+def _checked_bytes(token: object, max_size: int) -> bytes:
+    """The token as ASCII bytes, for anything but a str within the size cap."""
+    if not isinstance(token, (str, bytes)):
+        raise MalformedTokenError(f"expected the token as str, found {type(token).__name__}")
+    if len(token) > max_size:
+        raise MalformedTokenError(
+            f"expected a token of at most {max_size} bytes, found {len(token)}"
+        )
+    if isinstance(token, str):
+        try:
+            return token.encode("ascii")
+        except UnicodeEncodeError:
+            raise MalformedTokenError("expected an ASCII token, found other characters") from None
+    if not token.isascii():
+        raise MalformedTokenError("expected an ASCII token, found other bytes")
+    return bytes(token)
+
+
+def check_signature(kid: str, signing_input: bytes, signature: bytes, key: RSAPublicKey) -> None:
+    """Check the RS256 signature (the still-encoded ``signature`` segment) of ``signing_input``."""
+    rest = len(signature) & 3
     try:
-        key.verify(signature, parsed.signing_input, _PKCS1, _SHA256)
+        if not signature or signature[-1] not in _LAST_OK[rest]:
+            raise binascii.Error
+        raw = _a2b(signature.translate(_TO_STD) + _PAD[rest], strict_mode=True)
+    except binascii.Error:
+        raw = b64url_decode(signature, "signature")  # raises, saying what is wrong
+    try:
+        key.verify(raw, signing_input, _PKCS1, _SHA256)
     except InvalidSignature:
         raise InvalidSignatureError(
-            f"expected a signature by key {show(parsed.kid)}, found one that does not match"
+            f"expected a signature by key {show(kid)}, found one that does not match"
         ) from None

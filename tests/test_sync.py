@@ -177,4 +177,3 @@ def test_portal_survives_many_calls_and_closes_cleanly_at_exit():
     assert result.stdout.strip() == "fetches 300"
     for bad in ("Event loop is closed", "Unclosed", "Task was destroyed", "Traceback"):
         assert bad not in result.stderr
-

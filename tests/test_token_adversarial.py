@@ -933,12 +933,21 @@ def test_result_cache_returns_equal_claims_without_rechecking(issuer, verifier, 
     calls = _count_signature_checks(monkeypatch)
     token = issuer.token(groups=["admins"])
     first = verify(verifier, token)
+    # Admitted on its second verification: a token seen once is not kept.
     second = verify(verifier, token)
-    assert first == second
-    assert second.groups == ["admins"]
-    assert len(calls) == 1
+    assert len(calls) == 2
+    third = verify(verifier, token)
+    assert first == second == third
+    assert third.groups == ["admins"]
+    assert len(calls) == 2
     assert verifier.verify_cached(token) == first
-    assert len(calls) == 1
+    assert len(calls) == 2
+
+
+def test_result_cache_keeps_no_token_seen_only_once(issuer, verifier):
+    for i in range(50):
+        verify(verifier, issuer.token(username=f"once{i}"))
+    assert len(verifier._results) == 0
 
 
 def test_cache_size_zero_checks_every_time(issuer, monkeypatch):

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
-from cognises._results import ResultCache, Verified
-from cognises._token import MAX_TOKEN_SIZE, Parsed, check_signature, parse
+from cognises._results import ResultCache
+from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_payload, parse
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
 
@@ -24,6 +24,7 @@ __all__ = ["CognitoVerifier", "VerifierCore"]
 log = logging.getLogger("cognises")
 
 _TOKEN_TYPES = (str, bytes)
+_adopt = Claims._adopt
 
 
 class VerifierCore:
@@ -96,21 +97,25 @@ class VerifierCore:
         Returns None when the keys must be fetched first (then call ``verify``). Raises
         like ``verify`` otherwise.
         """
-        hit = None
+        now = time.time()
+        results = self._results
         # Only well-typed tokens within the size cap are looked up: hashing an arbitrarily
         # large one would be work done before it is refused.
-        if self._results.size and type(token) in _TOKEN_TYPES and len(token) <= self.max_token_size:
-            hit = self._results.get(token)
-        now = time.time()
-        if hit is not None:
-            if now < hit.valid_until and self.jwks_cache.current(self.jwks_url, hit.kid) is hit.key:
-                return hit.claims
-            self._results.discard(token)
-        parsed = parse(token, max_size=self.max_token_size)
-        key = self.jwks_cache.cached_key(self.jwks_url, parsed.kid)
+        if results.size and type(token) in _TOKEN_TYPES and len(token) <= self.max_token_size:
+            hit = results.get(token)
+            if hit is not None:
+                claims, valid_until, signer_kid, signer = hit
+                if (
+                    now < valid_until
+                    and self.jwks_cache.current(self.jwks_url, signer_kid) is signer
+                ):
+                    return claims
+                results.discard(token)
+        kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
+        key = self.jwks_cache.cached_key(self.jwks_url, kid)
         if key is None:
             return None
-        return self._finish(token, parsed, key, now)
+        return self._finish(token, kid, signing_input, payload, signature, key, now)
 
     async def fetch_and_verify(self, token: str | bytes) -> Claims:
         """The slow path of ``verify``: fetch keys as the JWKS rules allow, then verify.
@@ -118,18 +123,28 @@ class VerifierCore:
         For frameworks that run ``verify_cached`` themselves and await this only when it
         returns None.
         """
-        parsed = parse(token, max_size=self.max_token_size)
-        key = await self.jwks_cache.get_key(self.jwks_url, parsed.kid)
-        return self._finish(token, parsed, key, time.time())
+        kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
+        key = await self.jwks_cache.get_key(self.jwks_url, kid)
+        return self._finish(token, kid, signing_input, payload, signature, key, time.time())
 
-    def _finish(self, token: str | bytes, parsed: Parsed, key: RSAPublicKey, now: float) -> Claims:
-        check_signature(parsed, key)
-        payload = parsed.payload()
-        check_claims(payload, self.rules, now)
-        claims = Claims._adopt(payload)
-        if self._results.size:
-            valid_until = payload["exp"] + self.rules.leeway
-            self._results.put(token, Verified(claims, valid_until, parsed.kid, key))
+    def _finish(
+        self,
+        token: str | bytes,
+        kid: str,
+        signing_input: bytes,
+        payload_segment: bytes,
+        signature: bytes,
+        key: RSAPublicKey,
+        now: float,
+    ) -> Claims:
+        check_signature(kid, signing_input, signature, key)
+        payload = decode_payload(payload_segment)
+        rules = self.rules
+        check_claims(payload, rules, now)
+        claims = _adopt(payload)
+        results = self._results
+        if results.size:
+            results.put(token, (claims, payload["exp"] + rules.leeway, kid, key))
         return claims
 
 
