@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fuzz_support import (
+    CLAIM_NAMES,
     all_bit_flips,
     json_values,
     lookalike_swaps,
@@ -290,26 +291,7 @@ def _assert_usable(claims: Claims, issuer: LocalIssuer) -> None:
 @fuzz(200)
 @given(
     edits=st.dictionaries(
-        st.sampled_from(
-            [
-                "iss",
-                "sub",
-                "aud",
-                "client_id",
-                "token_use",
-                "exp",
-                "nbf",
-                "iat",
-                "auth_time",
-                "cognito:groups",
-                "cognito:username",
-                "username",
-                "email",
-                "scope",
-                "jti",
-            ]
-        )
-        | st.text(max_size=6),
+        st.sampled_from(CLAIM_NAMES) | st.text(max_size=6),
         json_values(max_leaves=5),
         max_size=4,
     ),
