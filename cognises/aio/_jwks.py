@@ -236,7 +236,8 @@ class JWKSCache:
 
     def _record_failure(self, url: str, entry: _Entry, exc: JWKSError) -> None:
         with self._lock:
-            entry.failure, entry.failed_at = exc, self._clock()
+            # A copy: the original's traceback and cause would keep the fetch's frames alive.
+            entry.failure, entry.failed_at = _fresh(exc), self._clock()
         if entry.keys:
             log.warning(
                 "refreshing keys from %s failed, still serving the cached ones: %s", url, exc
