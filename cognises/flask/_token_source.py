@@ -55,14 +55,12 @@ class TokenSource:
         return found[0]
 
     def _from_header(self, request: Request) -> str | None:
-        values = [v for v in request.headers.getlist(self.header_name) if v.strip()]
-        if not values:
+        # One lookup: WSGI servers join a repeated header into one comma-separated value,
+        # which the checks below refuse as extra parts; getlist would scan every header.
+        value = request.headers.get(self.header_name)
+        if value is None or not value.strip():
             return None
-        if len(values) > 1:
-            raise MalformedTokenError(
-                f"expected one {self.header_name} header, found {len(values)}"
-            )
-        parts = values[0].split()
+        parts = value.split()
         if parts[0].lower() != self.scheme.lower():
             # Not echoed: whatever the client put there may be a credential of another kind.
             raise MalformedTokenError(
@@ -77,6 +75,8 @@ class TokenSource:
         return parts[1]
 
     def _from_cookie(self, request: Request) -> str | None:
+        if not request.environ.get("HTTP_COOKIE"):
+            return None  # nothing to parse: the common case for API clients
         values = {v for v in request.cookies.getlist(self.cookie_name) if v}
         if not values:
             return None
