@@ -173,15 +173,9 @@ async def create_update(
     if save_to is not None:
         await _save_state(save_to, document, quiet=False)
 
-    report = ProvisioningReport(tuple(reports), dry_run=dry_run)
-    logger.info("create_update: %s", report.summary())
-    if not report.ok:
-        raise ProvisioningError(
-            f"expected every group to converge, found {len(report.failed)} failed: "
-            f"{_names(report.failed)}",
-            report=report,
-        )
-    return report
+    return _settled(
+        "create_update", ProvisioningReport(tuple(reports), dry_run=dry_run), "converge"
+    )
 
 
 @default_clients
@@ -225,15 +219,7 @@ async def delete_groups(
         ]
     else:
         reports = await map_limited(delete, wanted, concurrency=concurrency)
-    report = ProvisioningReport(tuple(reports))
-    logger.info("delete_groups: %s", report.summary())
-    if not report.ok:
-        raise ProvisioningError(
-            f"expected every group to be deleted, found {len(report.failed)} failed: "
-            f"{_names(report.failed)}",
-            report=report,
-        )
-    return report
+    return _settled("delete_groups", ProvisioningReport(tuple(reports)), "be deleted")
 
 
 async def _save_state(path: str | os.PathLike[str], document: list[Any], *, quiet: bool) -> None:
@@ -634,6 +620,18 @@ async def _write(
     progress.changes.append(change)
     logger.info("%s %s", change.action, change.target)
     return response
+
+
+def _settled(operation: str, report: ProvisioningReport, goal: str) -> ProvisioningReport:
+    """Log the run's outcome; return the report, or raise it if any group failed."""
+    logger.info("%s: %s", operation, report.summary())
+    if not report.ok:
+        raise ProvisioningError(
+            f"expected every group to {goal}, found {len(report.failed)} failed: "
+            f"{_names(report.failed)}",
+            report=report,
+        )
+    return report
 
 
 def _names(groups: Sequence[GroupReport], *, shown: int = 10) -> str:
