@@ -11,6 +11,7 @@ from cognises.cli._demo import register as register_demo
 from cognises.cli._provision import register as register_provision
 from cognises.cli._users import register as register_users
 from cognises.cli._verify import register as register_verify
+from cognises.errors import CognisesError
 
 __all__ = ["main"]
 
@@ -31,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.run(args))
+    except CognisesError as exc:
+        # Bad input (a ValueError: configuration, group document) is 2; anything else 1.
+        invalid = isinstance(exc, ValueError)
+        print(f"{'invalid input' if invalid else 'error'}: {exc}", file=sys.stderr)
+        return 2 if invalid else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cognises.errors import CognisesError, ConfigurationError, GroupDetailError, ProvisioningError
+from cognises.errors import ConfigurationError, GroupDetailError, ProvisioningError
 
 
 def register(commands: Any) -> None:
@@ -62,12 +62,6 @@ def run(args: argparse.Namespace) -> int:
             )
     except ProvisioningError as exc:
         report = exc.report
-    except ConfigurationError as exc:
-        print(f"invalid input: {exc}", file=sys.stderr)
-        return 2
-    except CognisesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         print()

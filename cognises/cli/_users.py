@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cognises.errors import CognisesError, ConfigurationError, ProvisioningError
+from cognises.errors import ConfigurationError, ProvisioningError
 
 
 def register(commands: Any) -> None:
@@ -44,37 +44,26 @@ def run(args: argparse.Namespace) -> int:
 
     _, cognito = boto3_clients(args.region, args.endpoint_url)
     report: Any
-    try:
-        if args.action in ("add", "remove"):
-            change = (
-                sync.add_users_to_group if args.action == "add" else sync.remove_users_from_group
-            )
-            try:
-                report = change(args.group, args.usernames, cognito, args.pool_id)
-            except ProvisioningError as exc:
-                report = exc.report
-            _print(args, report.to_dict(), _membership_lines(report))
-            return 0 if report.ok else 1
-        if args.group and args.user:
-            raise ConfigurationError("give a GROUP or --user, not both")
-        if args.user:
-            names = [
-                g["GroupName"] for g in sync.list_groups_for_user(args.user, cognito, args.pool_id)
-            ]
-        elif args.group:
-            names = [
-                u["Username"] for u in sync.list_users_in_group(args.group, cognito, args.pool_id)
-            ]
-        else:
-            names = [g["GroupName"] for g in sync.list_groups(cognito, args.pool_id)]
-        _print(args, names, names)
-        return 0
-    except ConfigurationError as exc:
-        print(f"invalid input: {exc}", file=sys.stderr)
-        return 2
-    except CognisesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if args.action in ("add", "remove"):
+        change = sync.add_users_to_group if args.action == "add" else sync.remove_users_from_group
+        try:
+            report = change(args.group, args.usernames, cognito, args.pool_id)
+        except ProvisioningError as exc:
+            report = exc.report
+        _print(args, report.to_dict(), _membership_lines(report))
+        return 0 if report.ok else 1
+    if args.group and args.user:
+        raise ConfigurationError("give a GROUP or --user, not both")
+    if args.user:
+        names = [
+            g["GroupName"] for g in sync.list_groups_for_user(args.user, cognito, args.pool_id)
+        ]
+    elif args.group:
+        names = [u["Username"] for u in sync.list_users_in_group(args.group, cognito, args.pool_id)]
+    else:
+        names = [g["GroupName"] for g in sync.list_groups(cognito, args.pool_id)]
+    _print(args, names, names)
+    return 0
 
 
 def _membership_lines(report: Any) -> list[str]:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cognises.errors import CognisesError, TokenError
+from cognises.errors import TokenError
 from cognises.sync import CognitoVerifier
 
 
@@ -46,9 +46,6 @@ def run(args: argparse.Namespace) -> int:
     except TokenError as exc:
         print(f"rejected: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except CognisesError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, ValueError) else 1
     json.dump(claims.to_dict(), sys.stdout, indent=2, sort_keys=True)
     print()
     return 0
