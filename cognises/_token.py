@@ -7,12 +7,11 @@ every request, so they avoid work that cannot change the answer.
 from __future__ import annotations
 
 import binascii
-import sys
+import hashlib
 from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
@@ -35,11 +34,14 @@ _FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit"})
 
 _loads = orjson.loads
 _PKCS1 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
+_sha256 = hashlib.sha256
+# What an RS256 signature holds once the PKCS #1 v1.5 padding is off: the DER DigestInfo
+# of SHA-256 (RFC 8017, section 9.2, note 1), then the digest of the signing input.
+_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 
 # base64url to standard base64; '+', '/' and '=' are not base64url, so map them to a byte
-# that strict decoding refuses.
+# outside the alphabet.
 _TO_STD = bytes.maketrans(b"-_+/=", b"+/***")
 # The last character of a segment may carry bits past the data. Only the encoding with
 # zero bits there is canonical; anything else would let a changed token verify.
@@ -58,19 +60,11 @@ _LAST_OK: tuple[frozenset[int], ...] = (
 )
 _PAD = (b"", b"", b"==", b"=")
 
-if sys.version_info >= (3, 11):
-    _a2b = binascii.a2b_base64
-
-else:  # pragma: no cover - 3.10 has no strict mode, so check the alphabet first
-    import re
-
-    _ALPHABET = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
-
-    def _a2b(data: bytes, *, strict_mode: bool) -> bytes:
-        if not _ALPHABET.fullmatch(data):
-            raise binascii.Error("not base64")
-        return binascii.a2b_base64(data)
-
+# Decoding is lenient and the length then checked: binascii skips any byte outside the
+# alphabet (the mapping above sends '+', '/' and '=' there too), and a segment that lost
+# even one byte that way decodes to fewer than len * 3 // 4 bytes or not at all. That
+# accepts exactly what strict decoding would, and costs less.
+_a2b = binascii.a2b_base64
 
 # The base64url decoding below is written out again, fast path only, in check_signature and
 # decode_payload: they run for every token, and a call is a good part of the cost of one.
@@ -82,9 +76,12 @@ def b64url_decode(segment: bytes, what: str) -> bytes:
     # The common case in one test; anything that fails it is sorted out below.
     if segment and segment[-1] in _LAST_OK[rest]:
         try:
-            return _a2b(segment.translate(_TO_STD) + _PAD[rest], strict_mode=True)
+            raw = _a2b(segment.translate(_TO_STD) + _PAD[rest])
         except binascii.Error:
             pass
+        else:
+            if len(raw) == (len(segment) * 3) >> 2:
+                return raw
     if rest == 1 or not segment:
         raise MalformedTokenError(f"the {what} is not base64url: found a length of {len(segment)}")
     if rest and segment[-1] not in _CANONICAL_LAST[rest]:
@@ -115,12 +112,13 @@ def decode_payload(segment: bytes) -> dict[str, Any]:
     rest = len(segment) & 3
     if segment and segment[-1] in _LAST_OK[rest]:
         try:
-            value = _loads(_a2b(segment.translate(_TO_STD) + _PAD[rest], strict_mode=True))
+            raw = _a2b(segment.translate(_TO_STD) + _PAD[rest])
+            if len(raw) == (len(segment) * 3) >> 2:
+                value = _loads(raw)
+                if type(value) is dict:
+                    return value
         except ValueError:  # binascii.Error or orjson.JSONDecodeError
             pass
-        else:
-            if type(value) is dict:
-                return value
     return decode_object(segment, "payload")  # raises, saying what is wrong
 
 
@@ -164,7 +162,9 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
     # check for a third dot, all three find a byte the fast way (bytes.count would not).
     signing_input, _, signature = raw.rpartition(b".")
     header, dot, payload = signing_input.partition(b".")
-    if not dot or b"." in payload:
+    # find, not `in`: bytes.__contains__ first tries its argument as an int, and failing
+    # that costs more than the search.
+    if not dot or payload.find(b".") >= 0:
         raise MalformedTokenError(f"expected 3 dot-separated segments, found {raw.count(b'.') + 1}")
     kid = _HEADER_CACHE.get(header)
     if kid is None:
@@ -196,17 +196,33 @@ def _checked_bytes(token: object, max_size: int) -> bytes:
 
 
 def check_signature(kid: str, signing_input: bytes, signature: bytes, key: RSAPublicKey) -> None:
-    """Check the RS256 signature (the still-encoded ``signature`` segment) of ``signing_input``."""
+    """Check the RS256 signature (the still-encoded ``signature`` segment) of ``signing_input``.
+
+    This is RSASSA-PKCS1-v1_5 verification as RFC 8017 (section 8.2.2) describes it:
+    OpenSSL undoes the RSA and checks the padding, and the DigestInfo it finds must equal
+    the one built from our own SHA-256 of the signing input, byte for byte. Done this way
+    rather than with ``key.verify``, it costs about 2 µs less per token (``hashlib`` keeps
+    its digest ready; ``verify`` sets one up for every call).
+    """
     rest = len(signature) & 3
     try:
         if not signature or signature[-1] not in _LAST_OK[rest]:
             raise binascii.Error
-        raw = _a2b(signature.translate(_TO_STD) + _PAD[rest], strict_mode=True)
+        raw = _a2b(signature.translate(_TO_STD) + _PAD[rest])
+        if len(raw) != (len(signature) * 3) >> 2:
+            raise binascii.Error
     except binascii.Error:
         raw = b64url_decode(signature, "signature")  # raises, saying what is wrong
-    try:
-        key.verify(raw, signing_input, _PKCS1, _SHA256)
-    except InvalidSignature:
-        raise InvalidSignatureError(
-            f"expected a signature by key {show(kid)}, found one that does not match"
-        ) from None
+    # Step 1 of RFC 8017's check: a signature is exactly as long as the modulus. OpenSSL's
+    # recovery would take a shorter one (a leading zero byte left off) as the same number.
+    if len(raw) == (key.key_size + 7) >> 3:
+        try:
+            recovered = key.recover_data_from_signature(raw, _PKCS1, None)
+        except InvalidSignature:
+            pass
+        else:
+            if recovered == _SHA256_DIGEST_INFO + _sha256(signing_input).digest():
+                return
+    raise InvalidSignatureError(
+        f"expected a signature by key {show(kid)}, found one that does not match"
+    )

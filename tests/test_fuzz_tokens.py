@@ -374,3 +374,33 @@ def test_structured_near_jwts_raise_only_token_errors(
 def test_the_parser_fuzz_never_fetched(verifiers):
     # The frozen clock kept every unknown kid away from the network.
     assert [v.jwks_cache.fetch_count(JWKS_URL) for v in verifiers] == [0, 0]
+
+
+def _canonical_base64url(segment: bytes) -> bytes | None:
+    """What a segment decodes to, by the definition: base64url without padding whose
+    re-encoding gives back the very same text. None when it is not such a segment."""
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if not segment or len(segment) % 4 == 1 or any(byte not in alphabet for byte in segment):
+        return None
+    decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    return decoded if base64.urlsafe_b64encode(decoded).rstrip(b"=") == segment else None
+
+
+@fuzz(3000)
+@given(
+    segment=st.lists(
+        st.sampled_from(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=*. \n\t\x00\xff"
+        ),
+        max_size=40,
+    ).map(bytes)
+)
+def test_base64url_decoding_accepts_exactly_canonical_segments(segment):
+    # The verifier decodes leniently and checks the length afterwards (it costs less than
+    # strict decoding): it must agree with the definition on every input.
+    expected = _canonical_base64url(segment)
+    if expected is None:
+        with pytest.raises(MalformedTokenError):
+            _token.b64url_decode(segment, "segment")
+    else:
+        assert _token.b64url_decode(segment, "segment") == expected
