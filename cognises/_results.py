@@ -3,10 +3,18 @@
 A browser sends the same token on every request; a hit skips the signature check.
 Each hit re-checks expiry and that the signing key is still published.
 
+Entries are found by a token's handle: its last 43 characters, the last 256 bits of its
+signature, as good as unique among tokens that verified. Hashing them costs next to
+nothing, where hashing a whole token of a kilobyte does not. A hit counts only if the
+whole token is the one that was verified.
+
 A token is admitted on its second verification, not its first. Most tokens a busy
 service sees once are never seen again, and keeping each of them (claims, key, the token
 itself) costs every request memory traffic for nothing; remembering that a token was
-seen costs one hash in a set.
+seen costs its handle in a set.
+
+The verifier reads and fills this cache inline, without a method call on the common
+paths: on the hot path a Python call costs as much as the lookup itself.
 """
 
 from __future__ import annotations
@@ -17,57 +25,55 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._claims import Claims
 
-__all__ = ["ResultCache", "Verified"]
+__all__ = ["HANDLE_SIZE", "ResultCache", "Verified"]
+
+HANDLE_SIZE = 43  # characters: 256 bits of base64url
+
+# What is kept of a verified token: the token, its claims, exp + leeway (time.time()
+# seconds), and the kid and key that checked it. A plain tuple, made once per admission.
+Verified = tuple[str | bytes, Claims, float, str, RSAPublicKey]
 
 
-# What is kept of a verified token: its claims, exp + leeway (time.time() seconds), and
-# the kid and key that checked it. A plain tuple, made once per verified token.
-Verified = tuple[Claims, float, str, RSAPublicKey]
+class ResultCache(OrderedDict[str | bytes, Verified]):
+    """Verified tokens by handle, least recently used first.
 
-
-class ResultCache:
-    """Thread-safe without a lock of its own: each OrderedDict operation is atomic, and
-    the races between them (two threads evicting at once) only ever drop an entry early.
+    Thread-safe without a lock of its own: each OrderedDict and set operation is atomic,
+    and the races between them (two threads evicting at once) only ever drop an entry
+    early or delay an admission.
     """
 
     def __init__(self, size: int) -> None:
+        super().__init__()
         self.size = size
-        self._items: OrderedDict[str | bytes, Verified] = OrderedDict()
-        # Hashes of tokens verified once. A collision only admits a token early.
-        self._seen: set[int] = set()
+        # Handles of tokens verified once. Bounded: forgetting only delays an admission.
+        self.seen: set[str | bytes] = set()
+        self.seen_limit = 4 * size
 
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, token: str | bytes) -> Verified | None:
-        items = self._items
-        hit = items.get(token)
-        if hit is not None:
-            try:  # noqa: SIM105 - contextlib.suppress costs more than the lookup
-                items.move_to_end(token)
-            except KeyError:  # evicted by another thread meanwhile
-                pass
-        return hit
-
-    def put(self, token: str | bytes, verified: Verified) -> None:
-        seen = self._seen
-        fingerprint = hash(token)
-        if fingerprint not in seen:
-            if len(seen) >= 4 * self.size:
-                seen.clear()  # bounded: forgetting only delays an admission
-            seen.add(fingerprint)
-            return
-        items = self._items
-        items[token] = verified
-        while len(items) > self.size:
+    def admit(self, handle: str | bytes, verified: Verified) -> None:
+        """Keep a token verified for the second time, evicting the least recently used."""
+        self[handle] = verified
+        while len(self) > self.size:
             try:
-                items.popitem(last=False)
+                self.popitem(last=False)
             except KeyError:  # another thread emptied it first
                 break
 
-    def discard(self, token: str | bytes) -> None:
-        self._items.pop(token, None)
+    def forget_seen(self, handle: str | bytes) -> None:
+        """Start the record of tokens seen once afresh, with ``handle`` in it."""
+        self.seen.clear()
+        self.seen.add(handle)
+
+    def touch(self, handle: str | bytes) -> None:
+        try:  # noqa: SIM105 - contextlib.suppress costs more than the move
+            self.move_to_end(handle)
+        except KeyError:  # evicted by another thread meanwhile
+            pass
+
+    def discard(self, handle: str | bytes, token: str | bytes) -> None:
+        entry = self.get(handle)
+        if entry is not None and entry[0] == token:
+            self.pop(handle, None)
 
     def clear(self) -> None:
-        self._items.clear()
-        self._seen.clear()
+        super().clear()
+        self.seen.clear()

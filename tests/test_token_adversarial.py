@@ -254,6 +254,49 @@ def test_truncated_signature_is_refused(issuer, verifier):
     rejected(verifier, f"{header}.{payload}.{truncated}", InvalidSignatureError)
 
 
+def _signature_value(issuer: LocalIssuer, wanted: Any) -> tuple[str, int]:
+    """A valid token whose signature, as a number, satisfies ``wanted``, and that number."""
+    for attempt in range(4000):
+        token = issuer.token(username=f"user{attempt}")
+        value = int.from_bytes(lenient_decode(token.rpartition(".")[2]), "big")
+        if wanted(value):
+            return token, value
+    raise AssertionError("no such signature among 4,000 tokens")
+
+
+def test_valid_signature_without_its_leading_zero_byte_is_refused(issuer, verifier):
+    # RFC 8017 (8.2.2, step 1): a signature is exactly as long as the modulus. The same
+    # number written in 255 bytes is another text for one signature, so it is refused.
+    token, value = _signature_value(issuer, lambda s: s < 1 << 2040)
+    signing_input = token.rpartition(".")[0]
+    verify(verifier, token)
+    short = b64url(value.to_bytes(255, "big"))
+    rejected(verifier, f"{signing_input}.{short}", InvalidSignatureError)
+
+
+def test_valid_signature_with_a_leading_zero_byte_added_is_refused(issuer, verifier):
+    header, payload, signature = issuer.token().split(".")
+    longer = b64url(b"\x00" + lenient_decode(signature))
+    rejected(verifier, f"{header}.{payload}.{longer}", InvalidSignatureError)
+
+
+def test_valid_signature_plus_the_modulus_is_refused():
+    # s + n is the same residue as s: RSA gives back the same padded digest unless the
+    # signature is checked to be below the modulus.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    while key.public_key().public_numbers().n > (1 << 2048) * 4 // 5:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    local = LocalIssuer()
+    local.keys[local.kid] = key
+    modulus = key.public_key().public_numbers().n
+    token, value = _signature_value(local, lambda s: s + modulus < 1 << 2048)
+    signing_input = token.rpartition(".")[0]
+    own = make_verifier(local)
+    verify(own, token)
+    wrapped = b64url((value + modulus).to_bytes(256, "big"))
+    rejected(own, f"{signing_input}.{wrapped}", InvalidSignatureError)
+
+
 # --------------------------------------------------------------------------- kid
 
 
@@ -948,6 +991,33 @@ def test_result_cache_keeps_no_token_seen_only_once(issuer, verifier):
     for i in range(50):
         verify(verifier, issuer.token(username=f"once{i}"))
     assert len(verifier._results) == 0
+
+
+def test_a_token_ending_like_a_cached_one_is_checked_in_full(issuer, verifier):
+    # The cache finds entries by the token's last 43 characters; a hit needs the whole token.
+    token = issuer.token(groups=["readers"])
+    verify(verifier, token)
+    verify(verifier, token)
+    assert len(verifier._results) == 1
+    header, _, signature = token.split(".")
+    forged = f"{header}.{b64url(issuer.claims(groups=['admins']))}.{signature}"
+    assert forged[-43:] == token[-43:]
+    rejected(verifier, forged, InvalidSignatureError)
+    assert verify(verifier, token).groups == ["readers"]
+
+
+def test_result_cache_memory_of_tokens_seen_once_is_bounded(issuer):
+    verifier = make_verifier(issuer, cache_size=2)
+    for i in range(30):
+        verify(verifier, issuer.token(username=f"passing{i}"))
+    assert verifier._results is not None
+    assert 0 < len(verifier._results.seen) <= 8
+    assert len(verifier._results) == 0
+    # Forgetting only delays an admission: a token seen twice in a row is still kept.
+    token = issuer.token(username="returning")
+    verify(verifier, token)
+    verify(verifier, token)
+    assert len(verifier._results) == 1
 
 
 def test_cache_size_zero_checks_every_time(issuer, monkeypatch):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
-from cognises._results import ResultCache
+from cognises._results import HANDLE_SIZE, ResultCache
 from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_payload, parse
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
@@ -83,7 +83,7 @@ class VerifierCore:
         )
         self.jwks_cache = jwks_cache or JWKSCache()
         self.max_token_size = max_token_size
-        self._results = ResultCache(cache_size)
+        self._results = ResultCache(cache_size) if cache_size else None
 
     def __repr__(self) -> str:
         return (
@@ -99,23 +99,26 @@ class VerifierCore:
         """
         now = time.time()
         results = self._results
-        # Only well-typed tokens within the size cap are looked up: hashing an arbitrarily
-        # large one would be work done before it is refused.
-        if results.size and type(token) in _TOKEN_TYPES and len(token) <= self.max_token_size:
-            hit = results.get(token)
-            if hit is not None:
-                claims, valid_until, signer_kid, signer = hit
+        handle = None
+        # Only str and bytes are looked up (parse refuses the rest). Size does not matter
+        # here: the handle is short whatever the token, and a hit compares lengths first.
+        if results is not None and type(token) in _TOKEN_TYPES:
+            handle = token[-HANDLE_SIZE:]
+            hit = results.get(handle)
+            if hit is not None and hit[0] == token:
+                _, claims, valid_until, signer_kid, signer = hit
                 if (
                     now < valid_until
                     and self.jwks_cache.current(self.jwks_url, signer_kid) is signer
                 ):
+                    results.touch(handle)
                     return claims
-                results.discard(token)
+                results.discard(handle, token)
         kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
         key = self.jwks_cache.cached_key(self.jwks_url, kid)
         if key is None:
             return None
-        return self._finish(token, kid, signing_input, payload, signature, key, now)
+        return self._finish(token, handle, kid, signing_input, payload, signature, key, now)
 
     async def fetch_and_verify(self, token: str | bytes) -> Claims:
         """The slow path of ``verify``: fetch keys as the JWKS rules allow, then verify.
@@ -125,11 +128,13 @@ class VerifierCore:
         """
         kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
         key = await self.jwks_cache.get_key(self.jwks_url, kid)
-        return self._finish(token, kid, signing_input, payload, signature, key, time.time())
+        handle = token[-HANDLE_SIZE:] if self._results is not None else None  # parse checked it
+        return self._finish(token, handle, kid, signing_input, payload, signature, key, time.time())
 
     def _finish(
         self,
         token: str | bytes,
+        handle: str | bytes | None,
         kid: str,
         signing_input: bytes,
         payload_segment: bytes,
@@ -143,8 +148,14 @@ class VerifierCore:
         check_claims(payload, rules, now)
         claims = _adopt(payload)
         results = self._results
-        if results.size:
-            results.put(token, (claims, payload["exp"] + rules.leeway, kid, key))
+        if handle is not None and results is not None:
+            seen = results.seen
+            if handle in seen:
+                results.admit(handle, (token, claims, payload["exp"] + rules.leeway, kid, key))
+            elif len(seen) < results.seen_limit:
+                seen.add(handle)
+            else:
+                results.forget_seen(handle)
         return claims
 
 
