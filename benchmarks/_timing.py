@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -39,9 +40,15 @@ def interleaved(
         for batch in batches.values():
             batch()
     best = dict.fromkeys(batches, float("inf"))
+    # A new order every round (the same orders every run): a batch runs slower right
+    # after different work (caches and predictors hold the other batch's state), and a
+    # fixed order would always charge that to the same batch.
+    order = list(batches)
+    shuffle = random.Random(0).shuffle
     for _ in range(rounds):
-        for name, batch in batches.items():
-            best[name] = min(best[name], per_call(batch, calls, repeats=1))
+        shuffle(order)
+        for name in order:
+            best[name] = min(best[name], per_call(batches[name], calls, repeats=1))
     return best
 
 
