@@ -6,11 +6,11 @@ every request, so they avoid work that cannot change the answer.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 from typing import Any
 
 import orjson
+import pybase64
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -40,9 +40,6 @@ _sha256 = hashlib.sha256
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 
-# base64url to standard base64; '+', '/' and '=' are not base64url, so map them to a byte
-# outside the alphabet.
-_TO_STD = bytes.maketrans(b"-_+/=", b"+/***")
 # The last character of a segment may carry bits past the data. Only the encoding with
 # zero bits there is canonical; anything else would let a changed token verify.
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -60,11 +57,14 @@ _LAST_OK: tuple[frozenset[int], ...] = (
 )
 _PAD = (b"", b"", b"==", b"=")
 
-# Decoding is lenient and the length then checked: binascii skips any byte outside the
-# alphabet (the mapping above sends '+', '/' and '=' there too), and a segment that lost
-# even one byte that way decodes to fewer than len * 3 // 4 bytes or not at all. That
-# accepts exactly what strict decoding would, and costs less.
-_a2b = binascii.a2b_base64
+# pybase64 decodes with SIMD, two to three times faster than binascii here. Given the
+# base64url alphabet as altchars and validate=True, it refuses any byte outside both
+# alphabets and misplaced padding; '+', '/' and '=' (the standard alphabet's own, which it
+# would also take) are refused before it is called, and the canonical last character is
+# checked as above. Together: exactly unpadded canonical base64url, which a property test
+# holds against the definition (tests/test_fuzz_tokens.py).
+_b64decode = pybase64.b64decode
+_URLSAFE = b"-_"
 
 # The base64url decoding below is written out again, fast path only, in check_signature and
 # decode_payload: they run for every token, and a call is a good part of the cost of one.
@@ -74,14 +74,17 @@ def b64url_decode(segment: bytes, what: str) -> bytes:
     """Decode one unpadded base64url segment, refusing any non-canonical form."""
     rest = len(segment) & 3
     # The common case in one test; anything that fails it is sorted out below.
-    if segment and segment[-1] in _LAST_OK[rest]:
+    if (
+        segment
+        and segment[-1] in _LAST_OK[rest]
+        and segment.find(b"+") < 0
+        and segment.find(b"/") < 0
+        and segment.find(b"=") < 0
+    ):
         try:
-            raw = _a2b(segment.translate(_TO_STD) + _PAD[rest])
-        except binascii.Error:
+            return _b64decode(segment + _PAD[rest], _URLSAFE, True)
+        except ValueError:  # binascii.Error
             pass
-        else:
-            if len(raw) == (len(segment) * 3) >> 2:
-                return raw
     if rest == 1 or not segment:
         raise MalformedTokenError(f"the {what} is not base64url: found a length of {len(segment)}")
     if rest and segment[-1] not in _CANONICAL_LAST[rest]:
@@ -110,15 +113,20 @@ def decode_object(segment: bytes, what: str) -> dict[str, Any]:
 def decode_payload(segment: bytes) -> dict[str, Any]:
     """Decode the payload segment. Call only after the signature has been checked."""
     rest = len(segment) & 3
-    if segment and segment[-1] in _LAST_OK[rest]:
+    if (
+        segment
+        and segment[-1] in _LAST_OK[rest]
+        and segment.find(b"+") < 0
+        and segment.find(b"/") < 0
+        and segment.find(b"=") < 0
+    ):
         try:
-            raw = _a2b(segment.translate(_TO_STD) + _PAD[rest])
-            if len(raw) == (len(segment) * 3) >> 2:
-                value = _loads(raw)
-                if type(value) is dict:
-                    return value
+            value = _loads(_b64decode(segment + _PAD[rest], _URLSAFE, True))
         except ValueError:  # binascii.Error or orjson.JSONDecodeError
             pass
+        else:
+            if type(value) is dict:
+                return value
     return decode_object(segment, "payload")  # raises, saying what is wrong
 
 
@@ -206,12 +214,16 @@ def check_signature(kid: str, signing_input: bytes, signature: bytes, key: RSAPu
     """
     rest = len(signature) & 3
     try:
-        if not signature or signature[-1] not in _LAST_OK[rest]:
-            raise binascii.Error
-        raw = _a2b(signature.translate(_TO_STD) + _PAD[rest])
-        if len(raw) != (len(signature) * 3) >> 2:
-            raise binascii.Error
-    except binascii.Error:
+        if (
+            not signature
+            or signature[-1] not in _LAST_OK[rest]
+            or signature.find(b"+") >= 0
+            or signature.find(b"/") >= 0
+            or signature.find(b"=") >= 0
+        ):
+            raise ValueError
+        raw = _b64decode(signature + _PAD[rest], _URLSAFE, True)
+    except ValueError:  # binascii.Error
         raw = b64url_decode(signature, "signature")  # raises, saying what is wrong
     # Step 1 of RFC 8017's check: a signature is exactly as long as the modulus. OpenSSL's
     # recovery would take a shorter one (a leading zero byte left off) as the same number.
