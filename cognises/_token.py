@@ -23,7 +23,6 @@ __all__ = [
     "Parsed",
     "check_signature",
     "decode_object",
-    "decode_payload",
     "parse",
 ]
 
@@ -66,9 +65,6 @@ _PAD = (b"", b"", b"==", b"=")
 _b64decode = pybase64.b64decode
 _URLSAFE = b"-_"
 
-# The base64url decoding below is written out again, fast path only, in check_signature and
-# decode_payload: they run for every token, and a call is a good part of the cost of one.
-
 
 def b64url_decode(segment: bytes, what: str) -> bytes:
     """Decode one unpadded base64url segment, refusing any non-canonical form."""
@@ -108,26 +104,6 @@ def decode_object(segment: bytes, what: str) -> dict[str, Any]:
             f"expected the {what} to be a JSON object, found {type(value).__name__}"
         )
     return value
-
-
-def decode_payload(segment: bytes) -> dict[str, Any]:
-    """Decode the payload segment. Call only after the signature has been checked."""
-    rest = len(segment) & 3
-    if (
-        segment
-        and segment[-1] in _LAST_OK[rest]
-        and segment.find(b"+") < 0
-        and segment.find(b"/") < 0
-        and segment.find(b"=") < 0
-    ):
-        try:
-            value = _loads(_b64decode(segment + _PAD[rest], _URLSAFE, True))
-        except ValueError:  # binascii.Error or orjson.JSONDecodeError
-            pass
-        else:
-            if type(value) is dict:
-                return value
-    return decode_object(segment, "payload")  # raises, saying what is wrong
 
 
 def _header_kid(segment: bytes) -> str:
@@ -212,19 +188,7 @@ def check_signature(kid: str, signing_input: bytes, signature: bytes, key: RSAPu
     rather than with ``key.verify``, it costs about 2 µs less per token (``hashlib`` keeps
     its digest ready; ``verify`` sets one up for every call).
     """
-    rest = len(signature) & 3
-    try:
-        if (
-            not signature
-            or signature[-1] not in _LAST_OK[rest]
-            or signature.find(b"+") >= 0
-            or signature.find(b"/") >= 0
-            or signature.find(b"=") >= 0
-        ):
-            raise ValueError
-        raw = _b64decode(signature + _PAD[rest], _URLSAFE, True)
-    except ValueError:  # binascii.Error
-        raw = b64url_decode(signature, "signature")  # raises, saying what is wrong
+    raw = b64url_decode(signature, "signature")
     # Step 1 of RFC 8017's check: a signature is exactly as long as the modulus. OpenSSL's
     # recovery would take a shorter one (a leading zero byte left off) as the same number.
     if len(raw) == (key.key_size + 7) >> 3:

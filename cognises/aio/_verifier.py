@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
 from cognises._results import HANDLE_SIZE, ResultCache
-from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_payload, parse
+from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_object, parse
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
 
@@ -143,7 +143,7 @@ class VerifierCore:
         now: float,
     ) -> Claims:
         check_signature(kid, signing_input, signature, key)
-        payload = decode_payload(payload_segment)
+        payload = decode_object(payload_segment, "payload")
         rules = self.rules
         check_claims(payload, rules, now)
         claims = _adopt(payload)
