@@ -206,9 +206,7 @@ def _check_url(url: str, *, allow_insecure: bool) -> None:
     )
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
+def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
