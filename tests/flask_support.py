@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 POLICY = {
     "Version": "2012-10-17",
@@ -43,11 +43,23 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/jwks.json"
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 @contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` with werkzeug's threaded server on 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serve(app: Flask, *, quiet: bool = False) -> Iterator[str]:
+    """Serve ``app`` with werkzeug's threaded server on 127.0.0.1; yields its base URL.
+
+    ``quiet`` leaves out the line werkzeug logs per request (for load tests).
+    """
+    handler = _QuietHandler if quiet else WSGIRequestHandler
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
+    # Polled often, so that shutdown does not wait out werkzeug's half second.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

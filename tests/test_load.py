@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +22,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify
+from flask_support import serve
 from jwks_server import JWKSServer, Reply
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cognises.aio import JWKSCache
 from cognises.flask import current_claims, login_check, permission_required
@@ -35,24 +33,6 @@ THREADS = 8
 REQUESTS_PER_THREAD = 500
 PATHS = ["/sync", "/async", "/sync-admin", "/async-admin"]
 KINDS = ["admin", "member", "expired", "forged", "missing"]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @dataclass(frozen=True)
@@ -183,7 +163,7 @@ def test_8_threads_x_500_requests_all_answered_right_with_one_jwks_fetch(issuer)
     with JWKSServer() as jwks:
         jwks.reply = Reply.json(issuer.jwks())
         app = make_app(issuer, jwks.url(), cache, calls)
-        with serve(app) as base:
+        with serve(app, quiet=True) as base:
             threads = [
                 threading.Thread(target=client_thread, args=(n, base), name=f"load-{n}")
                 for n in range(THREADS)
