@@ -50,6 +50,11 @@ class AWSCallError(Exception):
         self.code = code
         self.message = message
 
+    @property
+    def summary(self) -> str:
+        """What a report says of it: the call, the error code and AWS's message."""
+        return f"{self.operation} failed with {self.code or 'no error code'}: {self.message}"
+
 
 def error_details(exc: BaseException) -> tuple[str | None, str] | None:
     """``(code, message)`` for an error raised by an AWS client, or None for anything else."""

@@ -29,7 +29,6 @@ from cognises._groupdetail import (
     GroupSpec,
     created_true_like,
     load_group_detail,
-    parse_created,
     role_name_for,
     validate_group_detail,
 )
@@ -150,10 +149,9 @@ async def create_update(
 
     async def converge(spec: GroupSpec) -> GroupReport:
         report = await _guarded(spec.name, spec.role_name, lambda p: _converge(spec, run, p))
-        if not report.failed and not dry_run:
+        if not report.failed and not dry_run and not spec.created:
             entry = document[spec.index]
-            if not parse_created(entry["created"]):
-                entry["created"] = created_true_like(entry["created"])
+            entry["created"] = created_true_like(entry["created"])
         run.notify(ProgressEvent(spec.name, "done", report))
         return report
 
@@ -161,7 +159,10 @@ async def create_update(
     try:
         listing_error = await run.load_existing_groups() if specs else None
         if listing_error is not None:
-            reports = [_failed(s.name, s.role_name, listing_error, _Progress()) for s in specs]
+            reports = [
+                _failed(s.name, s.role_name, _Progress(), listing_error.summary, listing_error.code)
+                for s in specs
+            ]
         else:
             reports = await map_limited(converge, specs, concurrency=concurrency)
     except BaseException:
@@ -199,6 +200,10 @@ async def delete_groups(
     check_concurrency(concurrency)
     wanted = _check_names(names)
     roles = dict(role_names or {})
+
+    def role_of(name: str) -> str:
+        return roles.get(name) or role_name_for(name)
+
     run = _Run(
         iam=iam_client,
         cognito=cognito_client,
@@ -209,13 +214,14 @@ async def delete_groups(
     )
 
     async def delete(name: str) -> GroupReport:
-        role_name = roles.get(name) or role_name_for(name)
+        role_name = role_of(name)
         return await _guarded(name, role_name, lambda p: _delete(name, role_name, run, p))
 
     listing_error = await run.load_existing_groups() if wanted else None
     if listing_error is not None:
         reports = [
-            _failed(n, roles.get(n) or role_name_for(n), listing_error, _Progress()) for n in wanted
+            _failed(n, role_of(n), _Progress(), listing_error.summary, listing_error.code)
+            for n in wanted
         ]
     else:
         reports = await map_limited(delete, wanted, concurrency=concurrency)
@@ -294,30 +300,24 @@ async def _guarded(
         report: GroupReport = await work(progress)
     except AWSCallError as exc:
         logger.warning("group %r failed: %s", name, exc)
-        return _failed(name, role_name, exc, progress)
+        return _failed(name, role_name, progress, exc.summary, exc.code)
     except Exception as exc:
         logger.exception("unexpected error while provisioning group %r", name)
-        return GroupReport(
-            group_name=name,
-            outcome=GroupOutcome.FAILED,
-            role_name=role_name,
-            role_arn=progress.role_arn,
-            changes=tuple(progress.changes),
-            error=f"group {name!r}: unexpected {type(exc).__name__}: {exc}",
-        )
+        return _failed(name, role_name, progress, f"unexpected {type(exc).__name__}: {exc}")
     return report
 
 
-def _failed(name: str, role_name: str, exc: AWSCallError, progress: _Progress) -> GroupReport:
+def _failed(
+    name: str, role_name: str, progress: _Progress, error: str, code: str | None = None
+) -> GroupReport:
     return GroupReport(
         group_name=name,
         outcome=GroupOutcome.FAILED,
         role_name=role_name,
         role_arn=progress.role_arn,
         changes=tuple(progress.changes),
-        error=f"group {name!r}: {exc.operation} failed with {exc.code or 'no error code'}: "
-        f"{exc.message}",
-        error_code=exc.code,
+        error=f"group {name!r}: {error}",
+        error_code=code,
     )
 
 
@@ -643,10 +643,9 @@ def _names(groups: Sequence[GroupReport], *, shown: int = 10) -> str:
 def _check_names(names: Iterable[str]) -> list[str]:
     if isinstance(names, str):
         names = [names]
-    wanted: list[str] = []
+    wanted: dict[str, None] = {}  # a dict keeps the first-seen order
     for name in names:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"names: expected non-empty group names, found {name!r}")
-        if name not in wanted:
-            wanted.append(name)
-    return wanted
+        wanted[name] = None
+    return list(wanted)

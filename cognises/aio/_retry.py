@@ -55,16 +55,17 @@ class RetryPolicy:
             raise ConfigurationError(
                 f"max_attempts: expected at least 1, found {self.max_attempts}"
             )
-        for name in ("base_delay", "max_delay", "max_total", "propagation_delay"):
+        for name in (
+            "base_delay",
+            "max_delay",
+            "max_total",
+            "propagation_delay",
+            "propagation_timeout",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigurationError(
                     f"{name}: expected zero or more seconds, found {getattr(self, name)}"
                 )
-        if self.propagation_timeout < 0:
-            raise ConfigurationError(
-                f"propagation_timeout: expected zero or more seconds, "
-                f"found {self.propagation_timeout}"
-            )
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based): full jitter."""

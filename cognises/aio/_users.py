@@ -162,7 +162,7 @@ async def _change_membership(
         except AWSCallError as exc:
             return MemberFailure(
                 username=username,
-                error=f"{exc.operation} failed with {exc.code or 'no error code'}: {exc.message}",
+                error=exc.summary,
                 error_code=exc.code,
             )
         return None
