@@ -30,8 +30,7 @@ MAX_KEYS = 100
 def parse_jwks(document: Any, *, source: str) -> dict[str, RSAPublicKey]:
     """The usable signing keys of a JWKS document, by kid.
 
-    Raises ``JWKSError`` when the document itself is not a key set. Returns an empty
-    dict when it is one but holds no usable key; the caller decides what that means.
+    Raises ``JWKSError`` when the document is not a key set or holds no usable key.
     """
     if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
         raise JWKSError(f"expected a JSON object with a 'keys' list from {source}, found otherwise")
@@ -53,6 +52,8 @@ def parse_jwks(document: Any, *, source: str) -> dict[str, RSAPublicKey]:
             log.warning("skipping kid %s from %s: it names more than one key", show(kid), source)
             continue
         keys[kid] = key
+    if not keys:
+        raise JWKSError(f"expected at least one usable RS256 key from {source}, found none")
     return keys
 
 

@@ -72,7 +72,7 @@ class _Entry:
 
     def __init__(self) -> None:
         self.keys: dict[str, RSAPublicKey] = {}
-        self.fetched_at: float | None = None  # last success
+        self.fetched_at = float("-inf")  # last success
         self.tried_at = float("-inf")  # last attempt, successful or not
         self.failed_at = float("-inf")
         self.failure: JWKSError | None = None
@@ -127,8 +127,6 @@ class JWKSCache:
         document holds no usable key.
         """
         keys = parse_jwks(document, source=url)
-        if not keys:
-            raise JWKSError(f"expected at least one usable RS256 key for {url}, found none")
         with self._lock:
             entry = self._entries.setdefault(url, _Entry())
             entry.keys, entry.failure = keys, None
@@ -147,7 +145,7 @@ class JWKSCache:
         key = entry.keys.get(kid)
         now = self._clock()
         if key is not None:
-            if entry.fetched_at is not None and now - entry.fetched_at >= self.ttl:
+            if now - entry.fetched_at >= self.ttl:
                 self._refresh_in_background(url, entry)
             return key
         if entry.flight is not None or now - entry.tried_at >= self.cooldown:
@@ -209,8 +207,6 @@ class JWKSCache:
         error: BaseException | None = None
         try:
             keys = parse_jwks(await fetch_json(url, self.fetch_options), source=url)
-            if not keys:
-                raise JWKSError(f"expected at least one usable RS256 key from {url}, found none")
         except Exception as exc:
             failure = (
                 exc
