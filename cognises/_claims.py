@@ -47,7 +47,7 @@ class Claims(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the claims as a plain dict (JSON-serialisable)."""
-        return {k: v if type(v) in _ATOMIC else _copy(v) for k, v in self._data.items()}
+        return cast(dict[str, Any], _copy(self._data))
 
     @property
     def sub(self) -> str:
