@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cognises.errors import ConfigurationError, GroupDetailError, ProvisioningError
+from cognises.errors import ConfigurationError, ProvisioningError
 
 
 def register(commands: Any) -> None:
@@ -37,14 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from cognises.cli._summary import print_report
     from cognises.sync import create_update
 
-    try:
-        document = load_group_detail(args.groups)
-        validate_group_detail(document)
-        if args.concurrency < 1:
-            raise ConfigurationError(f"--concurrency: expected 1 or more, found {args.concurrency}")
-    except (GroupDetailError, ConfigurationError, OSError) as exc:
-        print(f"invalid input: {exc}", file=sys.stderr)
-        return 2
+    # Checked before any client or progress bar is made; main() reports bad input (exit 2).
+    document = load_group_detail(args.groups)
+    validate_group_detail(document)
+    if args.concurrency < 1:
+        raise ConfigurationError(f"--concurrency: expected 1 or more, found {args.concurrency}")
     names = [entry["group_name"] for entry in document]
     try:
         iam, cognito = boto3_clients(args.region, args.endpoint_url)
