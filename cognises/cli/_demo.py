@@ -200,10 +200,11 @@ def _bad_tokens(real: str) -> tuple[str, str]:
     """A token signed by a stranger's key under the pool's kid, and an expired real one."""
     from joserfc.jwk import RSAKey
 
+    from cognises._token import decode_object
     from cognises.testing._issuer import LocalIssuer
 
-    header = json.loads(_b64decode(real.split(".")[0]))
-    claims = json.loads(_b64decode(real.split(".")[1]))
+    head, body, _ = real.encode().split(b".")
+    header, claims = decode_object(head, "header"), decode_object(body, "payload")
     stranger = LocalIssuer()
     forged = stranger.sign(claims, header=header)
     # The emulator signs with a key shipped in moto: with it we can sign an expired token
@@ -223,12 +224,6 @@ def _moto_private_jwk() -> dict[str, Any]:
     path = Path(spec.origin).parent / "resources" / "jwks-private.json.gz"
     with gzip.open(path, "rt") as f:
         return json.load(f)  # type: ignore[no-any-return]
-
-
-def _b64decode(segment: str) -> bytes:
-    import base64
-
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _load_app(path: Path) -> ModuleType:
