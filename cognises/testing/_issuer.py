@@ -58,10 +58,9 @@ class LocalIssuer:
 
     def rotate(self) -> str:
         """Publish a new key, withdraw all others and sign with the new one from now on."""
-        new = uuid.uuid4().hex
         self.keys = {}
-        self.kid = self.add_key(new)
-        return new
+        self.kid = self.add_key()
+        return self.kid
 
     def jwks(self) -> dict[str, Any]:
         keys = []
