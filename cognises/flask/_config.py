@@ -39,6 +39,10 @@ class Unset(enum.Enum):
 
     UNSET = "unset"
 
+    # Identity hashing, in C: Enum's own __hash__ is Python code, and every request hashes
+    # the PoolSpec that holds these to find its binding.
+    __hash__ = object.__hash__
+
     def __repr__(self) -> str:
         return "<from the app's config>"
 
