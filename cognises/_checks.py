@@ -36,9 +36,12 @@ _NO_GROUPS: list[str] = []  # never changed: the default when a token has no gro
 
 @dataclass(frozen=True)
 class ClaimRules:
-    """What a verifier accepts. ``client_ids`` None means any client of the pool."""
+    """What a verifier accepts. ``client_ids`` None means any client of the pool.
 
-    issuer: str
+    ``issuers``: every ``iss`` accepted (a pool's issuers: ``cognises._names.issuers_for``).
+    """
+
+    issuers: frozenset[str]
     token_use: TokenUse | None
     client_ids: Set[str] | None
     leeway: float
@@ -60,7 +63,8 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     allowed = rules.client_ids
     wanted = rules.token_use
     if (
-        get("iss") == rules.issuer
+        type(iss := get("iss")) is str
+        and iss in rules.issuers
         and (use == wanted if wanted is not None else use in _TOKEN_USES)
         and type(client) is str
         and (allowed is None or client in allowed)
@@ -91,10 +95,12 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
 def _check_each(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     """Every check, one at a time: raise the error of the first that fails."""
     iss = claims.get("iss")
-    if iss != rules.issuer:
+    if type(iss) is not str or iss not in rules.issuers:
         if iss is None:
             raise MissingClaimError("expected an iss claim, found none", claim="iss")
-        raise InvalidIssuerError(f"expected iss {rules.issuer!r}, found {show(iss)}", claim="iss")
+        raise InvalidIssuerError(
+            f"expected iss one of {sorted(rules.issuers)}, found {show(iss)}", claim="iss"
+        )
 
     use = claims.get("token_use")
     client_claim = _CLIENT_CLAIM.get(use) if type(use) is str else None

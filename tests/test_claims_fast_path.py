@@ -13,10 +13,12 @@ from cognises.errors import ClaimError
 
 NOW = 1_800_000_000
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Fast00001"
+UPDATED = "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Fast00001"
+BOTH = frozenset({ISSUER, UPDATED})
 RULES = [
-    ClaimRules(issuer=ISSUER, token_use="id", client_ids=frozenset({"app"}), leeway=5.0),
-    ClaimRules(issuer=ISSUER, token_use=None, client_ids=None, leeway=0.0),
-    ClaimRules(issuer=ISSUER, token_use="access", client_ids=frozenset({"app", "b"}), leeway=0.0),
+    ClaimRules(issuers=BOTH, token_use="id", client_ids=frozenset({"app"}), leeway=5.0),
+    ClaimRules(issuers=frozenset({ISSUER}), token_use=None, client_ids=None, leeway=0.0),
+    ClaimRules(issuers=BOTH, token_use="access", client_ids=frozenset({"app", "b"}), leeway=0.0),
 ]
 
 odd = st.one_of(
@@ -36,7 +38,7 @@ times = st.one_of(
     odd,
 )
 VALUES: dict[str, Any] = {
-    "iss": st.sampled_from([ISSUER, ISSUER + "/", ""]) | odd,
+    "iss": st.sampled_from([ISSUER, UPDATED, ISSUER + "/", ""]) | odd,
     "token_use": st.sampled_from(["id", "access", "refresh"]) | odd,
     "aud": st.sampled_from(["app", "b", "other"]) | odd,
     "client_id": st.sampled_from(["app", "b", "other"]) | odd,

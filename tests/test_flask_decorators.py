@@ -406,11 +406,16 @@ SEED_GROUP_DETAILS = json.loads("""
 """)
 
 
+# The README's placeholders, filled in as a user would: a real region and a pool id of it.
+SEED_POOL = ("'cognito_pool_region', 'cognito_pool_id'", "'us-east-1', 'us-east-1_SeedPool1'")
+
+
 def seed_app(source: str, kind: str) -> tuple[Flask, LocalIssuer]:
     if kind == "async":
         source = source.replace("def protected(", "async def protected(")
+    source = source.replace(*SEED_POOL)
     app = Flask(__name__)
-    issuer = LocalIssuer(region="cognito_pool_region", user_pool_id="cognito_pool_id")
+    issuer = LocalIssuer(region="us-east-1", user_pool_id="us-east-1_SeedPool1")
     use_local_issuer(app, issuer)
     namespace = {"app": app, "group_details": SEED_GROUP_DETAILS}
     exec(compile(source, "<seed README>", "exec"), namespace)
@@ -443,6 +448,14 @@ def test_seed_permission_required_example_runs_unchanged(kind):
     assert forbidden.status_code == 403
     assert forbidden.get_json() == {"message": "Forbidden access", "status": 403}
     assert client.get("/protected").status_code == 401
+
+
+def test_seed_examples_placeholders_are_refused_where_they_are_written():
+    # Left unfilled, they would build the key URL https://cognito-idp.cognito_pool_region...
+    for source in (SEED_LOGIN_CHECK, SEED_PERMISSION_REQUIRED):
+        namespace = {"app": Flask(__name__), "group_details": SEED_GROUP_DETAILS}
+        with pytest.raises(ConfigurationError, match="'cognito_pool_region'"):
+            exec(compile(source, "<seed README>", "exec"), namespace)
 
 
 # -- permission_required -------------------------------------------------------------------------
@@ -555,9 +568,15 @@ def test_bad_group_document_fails_at_decoration():
         pytest.param(lambda: login_check(lambda r: r), "must be called", id="bare-login"),
         pytest.param(lambda: login_check("us-east-1"), "both", id="region-only"),
         pytest.param(
-            lambda: login_check("us-east-1", "p", token_use="refresh"), "token_use", id="tu"
+            lambda: login_check("us-east-1", "us-east-1_AbCd", token_use="refresh"),
+            "token_use",
+            id="tu",
         ),
-        pytest.param(lambda: login_check("us-east-1", "p", client_ids=[]), "client", id="clients"),
+        pytest.param(
+            lambda: login_check("us-east-1", "us-east-1_AbCd", client_ids=[]),
+            "client",
+            id="clients",
+        ),
     ],
 )
 def test_misuse_is_a_configuration_error_at_once(call, phrase):

@@ -145,27 +145,48 @@ def test_missing_pool_config_is_a_clear_error(issuer):
     assert app.test_client().get("/me", headers=bearer(issuer.token())).status_code == 500
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("COGNISES_TOKEN_LOCATION", "body"),
-        ("COGNISES_TOKEN_LOCATION", []),
-        ("COGNISES_TOKEN_USE", "refresh"),
-        ("COGNISES_CLIENT_IDS", []),
-        ("COGNISES_CLIENT_IDS", " , "),
-        ("COGNISES_EXEMPT_OPTIONS", "yes"),
-        ("COGNISES_COOKIE_NAME", ""),
-        ("COGNISES_JWKS_URL", "ftp://example.com/keys"),
-        ("COGNISES_JWKS_CACHE", {"ttl": 5}),
-    ],
-)
-def test_bad_config_values_name_the_problem(issuer, key, value):
+BAD_CONFIG = [
+    ("COGNISES_TOKEN_LOCATION", "body"),
+    ("COGNISES_TOKEN_LOCATION", []),
+    ("COGNISES_TOKEN_USE", "refresh"),
+    ("COGNISES_CLIENT_IDS", []),
+    ("COGNISES_CLIENT_IDS", " , "),
+    ("COGNISES_EXEMPT_OPTIONS", "yes"),
+    ("COGNISES_COOKIE_NAME", ""),
+    ("COGNISES_JWKS_URL", "ftp://example.com/keys"),
+    ("COGNISES_JWKS_CACHE", {"ttl": 5}),
+    ("COGNISES_REGION", "evil.example/"),
+    ("COGNISES_REGION", "x@127.0.0.1:8000/"),
+    ("COGNISES_USER_POOL_ID", "ap-south-1_Extension/../x"),
+    ("COGNISES_USER_POOL_ID", "eu-west-1_Extension"),
+    ("COGNISES_ADDITIONAL_REGIONS", "eu-west-1, evil.example/"),
+    ("COGNISES_ADDITIONAL_REGIONS", ["eu-west-1", 7]),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_CONFIG)
+def test_bad_config_values_name_the_problem_at_init_app(issuer, key, value):
     app = Flask(__name__)
     app.config.update(config_for(issuer, **{key: value}))
-    extension = Cognises(app)
+    with pytest.raises(ConfigurationError, match=key):
+        Cognises(app)
+    with pytest.raises(ConfigurationError, match=key):
+        Cognises().init_app(app)
+    assert "cognises" not in app.extensions
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_CONFIG)
+def test_bad_config_values_of_an_app_without_the_extension_fail_its_first_request(
+    issuer, key, value
+):
+    app = Flask(__name__)
+    app.config.update(config_for(issuer, **{key: value}))
+    calls: list[str] = []
+    routes(app, calls)
     expected = "jwks_url" if key == "COGNISES_JWKS_URL" else key
     with pytest.raises(ConfigurationError, match=expected):
-        extension.get_verifier(app)
+        app.test_client().get("/me", headers=bearer(issuer.token()))
+    assert calls == []
 
 
 def test_client_ids_may_be_a_comma_separated_string(issuer):

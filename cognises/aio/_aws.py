@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
 
+from cognises import _names
 from cognises.aio._retry import THROTTLING_CODES, RetryPolicy, is_role_propagation_error, retrying
 from cognises.errors import ConfigurationError
 
@@ -38,7 +38,6 @@ _TRANSPORT_MODULES = ("botocore", "aiobotocore", "aiohttp", "urllib3")
 
 COGNITO_PAGE_MAX = 60
 """The most items Cognito returns in one page of any listing."""
-_USER_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
 
 
 class AWSCallError(Exception):
@@ -157,9 +156,4 @@ def check_user_pool_id(pool_id: object) -> str:
             "cognito_pool_id: expected the user pool id (such as 'us-east-1_AbC123'), "
             "found None; every run reads the pool's groups, so it is always required"
         )
-    if not isinstance(pool_id, str) or not _USER_POOL_ID.fullmatch(pool_id):
-        raise ConfigurationError(
-            f"cognito_pool_id: expected a user pool id such as 'us-east-1_AbC123', "
-            f"found {pool_id!r}"
-        )
-    return pool_id
+    return _names.check_user_pool_id(pool_id, "cognito_pool_id")

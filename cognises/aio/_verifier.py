@@ -14,12 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
+from cognises._names import check_region, check_regions, check_user_pool_id, issuers_for
 from cognises._results import HANDLE_SIZE, ResultCache
 from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_object, parse
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
 
-__all__ = ["CognitoVerifier", "VerifierCore"]
+__all__ = ["CognitoVerifier", "VerifierCore", "check_jwks_url"]
 
 log = logging.getLogger("cognises")
 
@@ -36,8 +37,18 @@ class VerifierCore:
     ``client_id`` of access tokens); None accepts every client of the pool, with a
     warning. ``token_use``: "id", "access", or None for either. ``leeway``: seconds of
     clock skew allowed on ``exp``, ``nbf`` and ``iat``. ``jwks_url`` points the key fetch
-    elsewhere (a local emulator) while ``issuer`` stays the pool's real one.
+    elsewhere (a local emulator) while the issuers stay the pool's real ones.
     ``cache_size``: how many verified tokens to remember (0 turns that off).
+
+    ``region`` must be an AWS region name and ``user_pool_id`` a pool id of that region
+    (``<region>_<id>``). Tokens must name the pool in either of Cognito's issuer forms,
+    ``https://cognito-idp.<region>.amazonaws.com/<pool>`` (original) or
+    ``https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`` (updated); ``issuers``
+    holds them. ``additional_regions``: the regions the pool is replicated to, whose
+    endpoints issue tokens in the original form under their own region. ``issuer``
+    replaces all of them by exactly one (a local emulator's); ``issuer`` is always the
+    original form of the pool's own region unless given, and the keys always come from
+    one URL.
     """
 
     def __init__(
@@ -50,13 +61,20 @@ class VerifierCore:
         leeway: float = 5.0,
         jwks_url: str | None = None,
         issuer: str | None = None,
+        additional_regions: str | Iterable[str] = (),
         jwks_cache: JWKSCache | None = None,
         cache_size: int = 1024,
         max_token_size: int = MAX_TOKEN_SIZE,
         allow_insecure_jwks_url: bool = False,
     ) -> None:
-        if not region or not user_pool_id:
-            raise ConfigurationError("expected a region and a user pool id, found an empty value")
+        check_region(region, "region")
+        check_user_pool_id(user_pool_id, "user_pool_id", region=region)
+        replicas = check_regions(additional_regions, "additional_regions")
+        if issuer is not None and (not isinstance(issuer, str) or not issuer or replicas):
+            raise ConfigurationError(
+                "expected issuer to be a non-empty string and no additional_regions with it, "
+                f"found {issuer!r} and {sorted(replicas)}"
+            )
         if token_use not in (None, "id", "access"):
             raise ConfigurationError(
                 f"expected token_use 'id', 'access' or None, found {token_use!r}"
@@ -75,11 +93,15 @@ class VerifierCore:
             )
         self.region = region
         self.user_pool_id = user_pool_id
+        self.additional_regions = replicas
         self.issuer = issuer or f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        self.issuers = (
+            frozenset([issuer]) if issuer else issuers_for(region, user_pool_id, replicas)
+        )
         self.jwks_url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
-        _check_url(self.jwks_url, allow_insecure=allow_insecure_jwks_url)
+        check_jwks_url(self.jwks_url, allow_insecure=allow_insecure_jwks_url)
         self.rules = ClaimRules(
-            issuer=self.issuer, token_use=token_use, client_ids=clients, leeway=float(leeway)
+            issuers=self.issuers, token_use=token_use, client_ids=clients, leeway=float(leeway)
         )
         self.jwks_cache = jwks_cache or JWKSCache()
         self.max_token_size = max_token_size
@@ -188,7 +210,8 @@ def _client_set(client_ids: str | Iterable[str] | None) -> frozenset[str] | None
     return clients
 
 
-def _check_url(url: str, *, allow_insecure: bool) -> None:
+def check_jwks_url(url: str, *, allow_insecure: bool) -> None:
+    """Raise ``ConfigurationError`` unless ``url`` may serve a pool's keys (see SECURITY.md)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsed lazily; a bad port raises only here

@@ -32,12 +32,13 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cognises._groupdetail import load_group_detail, validate_group_detail
-    from cognises.cli._clients import boto3_clients
+    from cognises.cli._clients import boto3_clients, check_pool_options
     from cognises.cli._progress import ProgressView
     from cognises.cli._summary import print_report
     from cognises.sync import create_update
 
     # Checked before any client or progress bar is made; main() reports bad input (exit 2).
+    check_pool_options(args.region, args.pool_id, same_region=False)
     document = load_group_detail(args.groups)
     validate_group_detail(document)
     if args.concurrency < 1:

@@ -40,8 +40,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cognises import sync
-    from cognises.cli._clients import boto3_clients
+    from cognises.cli._clients import boto3_clients, check_pool_options
 
+    check_pool_options(args.region, args.pool_id, same_region=False)
     _, cognito = boto3_clients(args.region, args.endpoint_url)
     report: Any
     if args.action in ("add", "remove"):

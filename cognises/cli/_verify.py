@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from cognises.cli._clients import check_pool_options
 from cognises.errors import TokenError
 from cognises.sync import CognitoVerifier
 
@@ -27,12 +28,20 @@ def register(commands: Any) -> None:
         dest="client_ids",
         help="an accepted app client id (repeatable); omitted: any client of the pool",
     )
+    parser.add_argument(
+        "--additional-region",
+        action="append",
+        dest="additional_regions",
+        default=[],
+        help="a region the pool is replicated to (repeatable)",
+    )
     parser.add_argument("--token-use", choices=["id", "access"], help="accept only this kind")
     parser.add_argument("--jwks-url", help="fetch the keys from here (e.g. a local emulator)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_pool_options(args.region, args.pool_id, same_region=True)
     token = sys.stdin.read().strip() if args.token == "-" else args.token
     try:
         verifier = CognitoVerifier(
@@ -41,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             client_ids=args.client_ids,
             token_use=args.token_use,
             jwks_url=args.jwks_url,
+            additional_regions=args.additional_regions,
         )
         claims = verifier.verify(token)
     except TokenError as exc:

@@ -1,8 +1,9 @@
 """The ``COGNISES_*`` keys of a Flask app's config, and what a ``login_check`` call asked for.
 
-Config is read once per app, on the first request a protected view serves (or the first
-``Cognises.get_verifier`` call), and checked then: a wrong value is a ``ConfigurationError``
-naming the key.
+Every key that is set is checked by ``Cognises(app)`` / ``init_app`` (``check_config``); an
+app without the extension has it checked on the first request a protected view serves.
+Config is read once per app, on that first request (or the first
+``Cognises.get_verifier`` call). A wrong value is a ``ConfigurationError`` naming the key.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from cognises._names import check_region, check_regions, check_user_pool_id
+from cognises.aio._jwks import JWKSCache
+from cognises.aio._verifier import check_jwks_url
 from cognises.errors import ConfigurationError
 from cognises.flask._token_source import LOCATIONS, TokenSource
 
@@ -22,7 +26,9 @@ __all__ = [
     "RequestConfig",
     "TokenUse",
     "Unset",
+    "check_config",
     "client_id_set",
+    "jwks_cache_of",
 ]
 
 TokenUse: TypeAlias = Literal["id", "access"] | None
@@ -59,6 +65,7 @@ class PoolConfig:
     client_ids: frozenset[str] | None
     token_use: TokenUse
     jwks_url: str | None
+    additional_regions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,9 @@ class PoolSpec:
 
     Arguments given to ``login_check`` win. With no region and pool, the pool is the one
     in ``COGNISES_REGION`` and ``COGNISES_USER_POOL_ID``. With a region and pool of its
-    own, ``COGNISES_CLIENT_IDS`` and ``COGNISES_JWKS_URL`` are used only when the config
-    names that same pool: they belong to a pool, and another pool's keys or clients would
-    reject every token.
+    own, ``COGNISES_CLIENT_IDS``, ``COGNISES_JWKS_URL`` and ``COGNISES_ADDITIONAL_REGIONS``
+    are used only when the config names that same pool: they belong to a pool, and another
+    pool's keys or clients would reject every token.
     """
 
     region: str | None = None
@@ -93,11 +100,9 @@ class PoolSpec:
                 "login_check: expected both cognito_pool_region and cognito_pool_id, or "
                 "neither (to use COGNISES_REGION and COGNISES_USER_POOL_ID), found only one"
             )
-        for name, value in (("cognito_pool_region", region), ("cognito_pool_id", user_pool_id)):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise ConfigurationError(
-                    f"login_check: expected {name} to be a non-empty string, found {value!r}"
-                )
+        if region is not None:
+            region = check_region(region, "login_check: cognito_pool_region")
+            check_user_pool_id(user_pool_id, "login_check: cognito_pool_id", region=region)
         if not isinstance(token_use, Unset):
             _check_token_use(token_use, "login_check: token_use")
         if not isinstance(jwks_url, (Unset, type(None), str)):
@@ -119,8 +124,7 @@ class PoolSpec:
 
     def resolve(self, config: Mapping[str, Any]) -> PoolConfig:
         """The pool this spec means under ``config``."""
-        config_region = _optional_str(config, "COGNISES_REGION")
-        config_pool = _optional_str(config, "COGNISES_USER_POOL_ID")
+        config_region, config_pool = _config_pool(config)
         if self.region is None or self.user_pool_id is None:
             if config_region is None or config_pool is None:
                 raise ConfigurationError(
@@ -146,7 +150,8 @@ class PoolSpec:
         if isinstance(token_use, Unset):
             token_use = config.get("COGNISES_TOKEN_USE", DEFAULT_TOKEN_USE)
             _check_token_use(token_use, "COGNISES_TOKEN_USE")
-        return PoolConfig(region, pool, client_ids, token_use, jwks_url)
+        replicas = _additional_regions(config) if same_pool else frozenset()
+        return PoolConfig(region, pool, client_ids, token_use, jwks_url, replicas)
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,36 @@ class RequestConfig:
         return cls(source, exempt, _optional_str(config, "COGNISES_REALM"))
 
 
+def check_config(config: Mapping[str, Any]) -> None:
+    """Check every ``COGNISES_*`` key that is set, as the first request would use it.
+
+    Keys that are not set are not required here: an app whose views all name their pool
+    needs no ``COGNISES_REGION``, and the first request says what is missing.
+    """
+    RequestConfig.from_config(config)
+    _config_pool(config)
+    client_id_set(config.get("COGNISES_CLIENT_IDS"), "COGNISES_CLIENT_IDS")
+    _check_token_use(config.get("COGNISES_TOKEN_USE", DEFAULT_TOKEN_USE), "COGNISES_TOKEN_USE")
+    jwks_url = _optional_str(config, "COGNISES_JWKS_URL")
+    if jwks_url is not None:
+        try:
+            check_jwks_url(jwks_url, allow_insecure=False)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"COGNISES_JWKS_URL: {exc}") from None
+    _additional_regions(config)
+    jwks_cache_of(config)
+
+
+def jwks_cache_of(config: Mapping[str, Any]) -> JWKSCache | None:
+    """``COGNISES_JWKS_CACHE``, or None when it is not set."""
+    cache = config.get("COGNISES_JWKS_CACHE")
+    if cache is not None and not isinstance(cache, JWKSCache):
+        raise ConfigurationError(
+            f"COGNISES_JWKS_CACHE: expected a JWKSCache, found {type(cache).__name__}"
+        )
+    return cache
+
+
 def client_id_set(value: object, where: str) -> frozenset[str] | None:
     """App client ids as a set; None accepts every client of the pool.
 
@@ -202,6 +237,27 @@ def client_id_set(value: object, where: str) -> frozenset[str] | None:
     raise ConfigurationError(
         f"{where}: expected one or more non-empty client id strings, found {value!r}"
     )
+
+
+def _config_pool(config: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``COGNISES_REGION`` and ``COGNISES_USER_POOL_ID``, each checked when set."""
+    region = config.get("COGNISES_REGION")
+    if region is not None:
+        region = check_region(region, "COGNISES_REGION")
+    pool = config.get("COGNISES_USER_POOL_ID")
+    if pool is not None:
+        pool = check_user_pool_id(pool, "COGNISES_USER_POOL_ID", region=region)
+    return region, pool
+
+
+def _additional_regions(config: Mapping[str, Any]) -> frozenset[str]:
+    """``COGNISES_ADDITIONAL_REGIONS``: a list, or a string of regions separated by commas."""
+    value = config.get("COGNISES_ADDITIONAL_REGIONS")
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    return check_regions(value, "COGNISES_ADDITIONAL_REGIONS")
 
 
 def _check_token_use(value: object, where: str) -> None:

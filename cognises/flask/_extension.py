@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app
 from flask.typing import ResponseReturnValue
 
 from cognises.errors import ConfigurationError
-from cognises.flask._config import PoolSpec
+from cognises.flask._config import PoolSpec, check_config
 from cognises.flask._rejection import Reason, Rejection
 from cognises.flask._state import attach, state_for
 from cognises.sync import CognitoVerifier
@@ -25,10 +25,17 @@ _CONFIG_SPEC = PoolSpec()
 class Cognises:
     """Cognito sign-in for a Flask app: ``Cognises(app)``, or ``init_app`` in a factory.
 
-    The pool comes from the app's config, read on the first request to a protected view:
+    The pool comes from the app's config. Every key that is set is checked here (a wrong
+    value raises ``ConfigurationError`` naming it); the config is read on the first
+    request to a protected view:
 
     ``COGNISES_REGION``, ``COGNISES_USER_POOL_ID``
-        the user pool, for ``login_check()`` called without a region and pool.
+        the user pool, for ``login_check()`` called without a region and pool: an AWS
+        region name and a pool id of that region (``<region>_<id>``).
+    ``COGNISES_ADDITIONAL_REGIONS``
+        the regions the pool is replicated to (multi-region replication), as a list or a
+        string of regions separated by commas: their tokens name them in the original
+        issuer form. Unset: only the pool's own region.
     ``COGNISES_CLIENT_IDS``
         the app clients whose tokens are accepted: a list, or a string of ids separated
         by commas. Unset accepts every client of the pool (with a logged warning).
@@ -68,7 +75,9 @@ class Cognises:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Keep this extension's state in ``app.extensions["cognises"]``."""
+        """Check the app's ``COGNISES_*`` config; keep the extension's state in
+        ``app.extensions["cognises"]``."""
+        check_config(app.config)
         attach(app, self)
 
     def unauthorized_handler(self, callback: H) -> H:

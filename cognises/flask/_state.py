@@ -18,7 +18,7 @@ from flask import Flask
 
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
-from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig
+from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig, jwks_cache_of
 from cognises.flask._token_source import TokenSource
 from cognises.sync import CognitoVerifier
 
@@ -82,7 +82,7 @@ class AppState:
             cache = self._cache(config)
             self._trusted[issuer] = jwks
             for verifier in self._verifiers.values():
-                if verifier.issuer == issuer:
+                if issuer in verifier.issuers:
                     cache.load(verifier.jwks_url, jwks)
 
     def _verifier(self, pool: PoolConfig, config: Mapping[str, Any]) -> CognitoVerifier:
@@ -96,21 +96,17 @@ class AppState:
                 token_use=pool.token_use,
                 jwks_url=pool.jwks_url,
                 jwks_cache=cache,
+                additional_regions=pool.additional_regions,
             )
-            trusted = self._trusted.get(verifier.issuer)
-            if trusted is not None:
-                cache.load(verifier.jwks_url, trusted)
+            for issuer, trusted in self._trusted.items():
+                if issuer in verifier.issuers:
+                    cache.load(verifier.jwks_url, trusted)
             self._verifiers[pool] = verifier
         return verifier
 
     def _cache(self, config: Mapping[str, Any]) -> JWKSCache:
         if self._jwks_cache is None:
-            cache = config.get("COGNISES_JWKS_CACHE")
-            if cache is not None and not isinstance(cache, JWKSCache):
-                raise ConfigurationError(
-                    f"COGNISES_JWKS_CACHE: expected a JWKSCache, found {type(cache).__name__}"
-                )
-            self._jwks_cache = cache or JWKSCache()
+            self._jwks_cache = jwks_cache_of(config) or JWKSCache()
         return self._jwks_cache
 
 

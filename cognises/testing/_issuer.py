@@ -32,6 +32,8 @@ class LocalIssuer:
     """Signs Cognito-shaped ID and access tokens with keys made on the spot.
 
     ``jwks()`` is the document a pool would publish. Rotate with ``rotate()``.
+    ``issuer_form``: "original" signs ``iss`` as ``https://cognito-idp.<region>...``,
+    "updated" as ``https://issuer-cognito-idp.<region>...`` (Cognito issues both).
     """
 
     def __init__(
@@ -41,11 +43,15 @@ class LocalIssuer:
         user_pool_id: str = "us-east-1_TESTPOOL1",
         client_id: str = "testclient0000000000000000",
         key_size: int = 2048,
+        issuer_form: Literal["original", "updated"] = "original",
     ) -> None:
+        if issuer_form not in ("original", "updated"):
+            raise ValueError(f"expected issuer_form 'original' or 'updated', found {issuer_form!r}")
         self.region = region
         self.user_pool_id = user_pool_id
         self.client_id = client_id
-        self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        host = "cognito-idp" if issuer_form == "original" else "issuer-cognito-idp"
+        self.issuer = f"https://{host}.{region}.amazonaws.com/{user_pool_id}"
         self._key_size = key_size
         self.keys: dict[str, rsa.RSAPrivateKey] = {}
         self.kid = self.add_key()
