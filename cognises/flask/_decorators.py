@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
+from werkzeug.routing import Rule
 
 from cognises._claims import Claims
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
@@ -22,6 +24,7 @@ from cognises.errors import (
 )
 from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
 from cognises.flask._current import recall, remember
+from cognises.flask._endpoints import PERMISSION_MARK, rules_of, warn_shared_names
 from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
 from cognises.flask._state import Binding, state_for
@@ -192,9 +195,13 @@ def permission_required(
 
     ``permission_required(group_detail)``: the seed's form. ``group_detail`` is the group
     document (the list, or a path to its JSON file), loaded and checked here, once; the
-    view is allowed to the groups whose ``allowed_functions`` hold ``permission``, by
-    default the view function's ``__name__``. ``permission_required(groups=[...])``:
-    allowed to members of any of those groups.
+    view is allowed to the groups whose ``allowed_functions`` hold ``permission``. By
+    default that is the view's name, in either of two forms: the function's ``__name__``
+    (``delete``), which allows it under every endpoint it is served at, or the endpoint
+    (``users.delete`` for a blueprint's view), which allows only that endpoint. When two
+    endpoints of an app share a function name that a group allows, a warning names them
+    (once per app). ``permission_required(groups=[...])``: allowed to members of any of
+    those groups.
 
     A user is let in when **any** of their groups allows the view. A user in no group, or
     only in groups the document does not list, gets 403 and the view is not called.
@@ -228,34 +235,87 @@ def permission_required(
         return _permission_decorator(lambda _view: _MemberOf(wanted))
     assert group_detail is not None
     table = permissions_by_group(group_detail)
-    return _permission_decorator(lambda view: _Allows(table, permission or view.__name__))
+    return _permission_decorator(lambda view: _Allows(table, permission, view.__name__))
 
 
 class _MemberOf:
+    by_view = False
+
     def __init__(self, wanted: frozenset[str]) -> None:
         self.wanted = wanted
 
-    def check(self, claims: Claims) -> None:
+    def check(self, claims: Claims, request: Request) -> None:
         require_groups(claims, any_of=self.wanted)
 
 
+# What _Allows learnt of one URL rule: the rule (weakly: apps come and go, in tests by the
+# hundred), the groups allowed under it, and what a refusal says was expected.
+_Learnt = tuple["weakref.ref[Rule]", frozenset[str], str]
+_MAX_LEARNT = 4096
+
+
 class _Allows:
-    def __init__(self, table: dict[str, frozenset[str]], permission: str) -> None:
+    """The groups whose ``allowed_functions`` name the view; see ``permission_required``."""
+
+    def __init__(
+        self, table: dict[str, frozenset[str]], permission: str | None, view_name: str
+    ) -> None:
         self.table = table
-        self.permission = permission
-        if not any(permission in allowed for allowed in table.values()):
+        self.name = permission or view_name
+        # Named after the view (not by permission=): an endpoint name also allows it.
+        self.by_view = permission is None
+        self.bare_groups = _allowing(table, self.name)
+        self._expected = f"expected a group whose allowed_functions hold {self.name!r}"
+        self._learnt: dict[int, _Learnt] = {}
+        qualified = "." + self.name
+        if not self.bare_groups and not (
+            self.by_view and any(f.endswith(qualified) for fs in table.values() for f in fs)
+        ):
             log.warning(
                 "no group of the group document allows %r: every request to it will be "
                 "refused with 403",
-                permission,
+                self.name,
             )
 
-    def check(self, claims: Claims) -> None:
+    def check(self, claims: Claims, request: Request) -> None:
         # Any of the user's groups may allow it; a group the document lacks allows nothing.
-        if not any(self.permission in self.table.get(g, ()) for g in claims.groups):
-            raise PermissionDenied(
-                f"expected a group whose allowed_functions hold {self.permission!r}"
-            )
+        allowed, expected = self.bare_groups, self._expected
+        if self.by_view:
+            rule = request.url_rule
+            if rule is not None:
+                learnt = self._learnt.get(id(rule))
+                if learnt is None or learnt[0]() is not rule:
+                    learnt = self._learn(rule)
+                _, allowed, expected = learnt
+        for group in claims.groups:
+            if group in allowed:
+                return
+        raise PermissionDenied(expected)
+
+    def _learn(self, rule: Rule) -> _Learnt:
+        """The groups allowed under ``rule``: by the view's name, or by its endpoint.
+
+        The endpoint counts only when it serves this very view: a view called from
+        another view's request must not be allowed by that other endpoint's name.
+        """
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        warn_shared_names(app, state_for(app))
+        endpoint = rule.endpoint
+        allowed, expected = self.bare_groups, self._expected
+        if endpoint != self.name and any(
+            r is self for r in rules_of(app.view_functions.get(endpoint))
+        ):
+            allowed = allowed | _allowing(self.table, endpoint)
+            expected = f"{expected} or {endpoint!r}"
+        if len(self._learnt) >= _MAX_LEARNT:
+            self._learnt.clear()
+        learnt: _Learnt = (weakref.ref(rule), allowed, expected)
+        self._learnt[id(rule)] = learnt
+        return learnt
+
+
+def _allowing(table: dict[str, frozenset[str]], name: str) -> frozenset[str]:
+    return frozenset(group for group, allowed in table.items() if name in allowed)
 
 
 def _permission_decorator(
@@ -279,7 +339,7 @@ def _permission_decorator(
                     "the request: stack @login_check(...) above @permission_required(...)"
                 )
             try:
-                rule.check(auth.claims)
+                rule.check(auth.claims, auth.request)  # type: ignore[arg-type]
             except PermissionDenied as exc:
                 log.debug("forbidden %s %s: %s", request.method, request.endpoint, exc)
                 return reject(Rejection.forbidden(exc, realm=auth.realm))
@@ -294,6 +354,7 @@ def _permission_decorator(
                     return refused
                 return await view(*args, **kwargs)
 
+            setattr(async_wrapper, PERMISSION_MARK, rule)
             return cast(ViewT, async_wrapper)
 
         @functools.wraps(view)
@@ -303,6 +364,7 @@ def _permission_decorator(
                 return refused
             return view(*args, **kwargs)
 
+        setattr(wrapper, PERMISSION_MARK, rule)
         return cast(ViewT, wrapper)
 
     return decorator

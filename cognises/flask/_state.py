@@ -54,6 +54,8 @@ class AppState:
         self._verifiers: dict[PoolConfig, CognitoVerifier] = {}
         self._bindings: dict[PoolSpec, Binding] = {}
         self._trusted: dict[str, Any] = {}
+        # Set once the app's permission names were looked at (flask/_endpoints.py).
+        self.permission_names_checked = False
 
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""
