@@ -43,12 +43,11 @@ class VerifierCore:
     ``region`` must be an AWS region name and ``user_pool_id`` a pool id of that region
     (``<region>_<id>``). Tokens must name the pool in either of Cognito's issuer forms,
     ``https://cognito-idp.<region>.amazonaws.com/<pool>`` (original) or
-    ``https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`` (updated); ``issuers``
-    holds them. ``additional_regions``: the regions the pool is replicated to, whose
-    endpoints issue tokens in the original form under their own region. ``issuer``
-    replaces all of them by exactly one (a local emulator's); ``issuer`` is always the
-    original form of the pool's own region unless given, and the keys always come from
-    one URL.
+    ``https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`` (updated): the
+    ``issuers`` attribute holds every accepted one. ``additional_regions``: the regions
+    the pool is replicated to, whose endpoints issue the original form under their own
+    region. ``issuer``: accept exactly this one instead (a local emulator's). Either way
+    the keys come from one URL, by default under the original form of ``region``.
     """
 
     def __init__(

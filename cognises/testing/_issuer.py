@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc.jwk import RSAKey
 
+from cognises.errors import ConfigurationError
+
 __all__ = ["LocalIssuer", "b64url"]
 
 _PKCS1 = padding.PKCS1v15()
@@ -46,7 +48,9 @@ class LocalIssuer:
         issuer_form: Literal["original", "updated"] = "original",
     ) -> None:
         if issuer_form not in ("original", "updated"):
-            raise ValueError(f"expected issuer_form 'original' or 'updated', found {issuer_form!r}")
+            raise ConfigurationError(
+                f"expected issuer_form 'original' or 'updated', found {issuer_form!r}"
+            )
         self.region = region
         self.user_pool_id = user_pool_id
         self.client_id = client_id
