@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             {
                 "COGNISES_REGION": aws.region,
                 "COGNISES_USER_POOL_ID": pool.user_pool_id,
-                "COGNISES_CLIENT_ID": pool.client_id,
+                "COGNISES_CLIENT_IDS": pool.client_id,
                 "COGNISES_JWKS_URL": aws.jwks_url(pool.user_pool_id),
             }
         )
