@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import logging
 import re
 import shutil
 import uuid
@@ -91,11 +92,36 @@ def doc_world(
         "iam_client": iam,
         "cognito_client": cognito,
     }
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()
-        jwks_url = f"{issuer.issuer}/.well-known/jwks.json"
-        router.get(jwks_url).respond(json=issuer.jwks())
-        yield DocWorld(pool_id, identity_pool_id, namespace)
+    logging_state = _logging_state()
+    try:
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="127.0.0.1").pass_through()
+            jwks_url = f"{issuer.issuer}/.well-known/jwks.json"
+            router.get(jwks_url).respond(json=issuer.jwks())
+            yield DocWorld(pool_id, identity_pool_id, namespace)
+    finally:
+        # Examples configure logging as a reader's program would; the next tests must not
+        # inherit it.
+        _restore_logging(logging_state)
+
+
+def _logging_state() -> tuple[list[logging.Handler], dict[str, int]]:
+    loggers = {"": logging.root.level}
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            loggers[name] = logger.level
+    return list(logging.root.handlers), loggers
+
+
+def _restore_logging(state: tuple[list[logging.Handler], dict[str, int]]) -> None:
+    handlers, levels = state
+    for handler in logging.root.handlers:
+        if handler not in handlers:
+            logging.root.removeHandler(handler)
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))
+    logging.root.setLevel(levels[""])
 
 
 def run_block(code: str, namespace: dict[str, Any], where: str) -> None:
