@@ -5,8 +5,9 @@ temporary folder holding ``group_detail.json`` (and ``groups.json``, the same do
 Top-level ``await`` works. What an example leaves to the reader is supplied by the
 ``doc_world`` fixture below, the one place that says what a placeholder stands for:
 
-- the pool ``eu-west-1_AbCdEfGhI`` is a real user pool in the moto server (its id put in
-  the example's place), ``your-app-client-id`` its app client, and
+- the pool ``eu-west-1_AbCdEfGhI`` (and the seed's ``'cognito_pool_region'``,
+  ``'cognito_pool_id'``) is a real user pool in the moto server (its id put in the
+  example's place), ``your-app-client-id`` its app client, and
   ``eu-west-1:0a1b2c3d-...`` (any text after the colon) an identity pool there;
 - the pool's key set, at its real Cognito URL, is served by respx from a ``LocalIssuer``
   of that pool, so ``token`` and ``access_token`` (defined beforehand: an ID and an
@@ -66,6 +67,9 @@ class DocWorld:
 
     def fill(self, code: str) -> str:
         code = code.replace(POOL_PLACEHOLDER, self.pool_id)
+        # The seed README's own placeholders, kept in our README as it wrote them.
+        code = code.replace("'cognito_pool_region'", repr(REGION))
+        code = code.replace("'cognito_pool_id'", repr(self.pool_id))
         return IDENTITY_PLACEHOLDER.sub(self.identity_pool_id, code)
 
 
