@@ -11,7 +11,7 @@ import pytest
 from flask import json  # the seed loaded its document with Flask's json
 from provision_support import policy
 
-from cognises import ProvisioningError, create_update, sync
+from cognises import ConfigurationError, ProvisioningError, create_update, sync
 from cognises.testing._emulator import MotoEmulator
 
 
@@ -114,3 +114,46 @@ def test_no_clients_means_the_default_aws_configuration(moto_server, monkeypatch
     prefix = f"d{uuid.uuid4().hex[:6]}"
     report = create_update(_seed_document(prefix), None, None, pool_id)
     assert report.counts["created"] == 2
+
+
+def _no_aws_configuration(monkeypatch, tmp_path):
+    # Nothing to find anywhere, and no instance metadata service to ask (not loopback).
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def test_default_clients_without_a_region_say_what_to_set(monkeypatch, tmp_path):
+    _no_aws_configuration(monkeypatch, tmp_path)
+
+    with pytest.raises(ConfigurationError, match=r"^AWS region: expected one \(--region") as info:
+        sync.list_groups(None, "us-east-1_Abc123")
+    assert type(info.value.__cause__).__name__ == "NoRegionError"
+
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    with pytest.raises(ConfigurationError, match=r"AWS profile: .* found 'nope'"):
+        create_update(_seed_document("p"), None, None, "us-east-1_Abc123")
+
+
+def test_a_call_without_credentials_fails_saying_what_to_set(moto_server, monkeypatch, tmp_path):
+    _no_aws_configuration(monkeypatch, tmp_path)
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_server.endpoint)
+    cognito = boto3.client(
+        "cognito-idp", region_name="us-east-1", endpoint_url=moto_server.endpoint
+    )
+
+    with pytest.raises(ProvisioningError) as info:
+        create_update(_seed_document("c"), iam, cognito, "us-east-1_Abc123")
+
+    for group in info.value.report.groups:
+        assert group.error == (
+            f"group {group.group_name!r}: ListGroups failed with no error code: AWS "
+            "credentials: expected them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE, ~/.aws/credentials or an instance role, found none"
+        )
