@@ -252,21 +252,22 @@ def test_missing_aws_configuration_is_one_line_saying_what_to_set(moto_server, t
     assert faults.actions(include_throttled=True) == []
 
 
-BLOCK_AWS_SDKS = """
+BLOCKED_MAIN = """
 import importlib.abc, sys
 
 class Block(importlib.abc.MetaPathFinder):
-    # A base install: none of the aws extra's packages can be imported.
+    # An install without some extras: their packages cannot be imported.
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
-        if top in {"boto3", "botocore", "aioboto3", "aiobotocore"}:
-            raise ModuleNotFoundError(f"No module named {top!r}", name=top)
+        if top in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{top!r}}", name=top)
         return None
 
 sys.meta_path.insert(0, Block())
 from cognises.cli import main
 raise SystemExit(main())
 """
+AWS_EXTRA = ("boto3", "botocore", "aioboto3", "aiobotocore")
 
 
 def test_without_the_aws_extra_the_aws_commands_say_which_extra_to_install(tmp_path):
@@ -279,8 +280,26 @@ def test_without_the_aws_extra_the_aws_commands_say_which_extra_to_install(tmp_p
         ("provision", str(path), "--pool-id", "us-east-1_Abc123"),
         ("users", "list", "--pool-id", "us-east-1_Abc123"),
     ):
-        result = cognises(*command, python=("-c", BLOCK_AWS_SDKS))
+        result = cognises(*command, python=("-c", BLOCKED_MAIN.format(blocked=AWS_EXTRA)))
         assert (result.returncode, result.stderr) == (2, expected), command
+
+
+def test_without_the_cli_extra_provision_reports_in_plain_lines(moto_server, pool, tmp_path):
+    setup, _ = pool
+    prefix = f"r{uuid.uuid4().hex[:6]}"
+    path = _document(tmp_path, prefix, count=2)
+
+    result = cognises(
+        "provision", str(path), "--pool-id", setup.user_pool_id,
+        "--endpoint-url", moto_server.endpoint,
+        python=("-c", BLOCKED_MAIN.format(blocked=("rich",))),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == [f"{prefix}-g0", f"{prefix}-g1"]
+    assert all(": created arn:aws:iam::" in line for line in lines[:2])
+    assert lines[2:] == ["2 group(s): 2 created"]
 
 
 def test_version_comes_from_one_place():
