@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -412,3 +415,41 @@ def test_a_policy_with_more_values_than_the_quota_is_refused_before_it_is_serial
         f"entry 0 ('wide'): group_policy: expected at most {INLINE_POLICY_MAX} characters "
         f"(IAM's inline policy quota), found more than {INLINE_POLICY_MAX} values"
     )
+
+
+@contextlib.contextmanager
+def _frames_to_spare(frames: int) -> Iterator[None]:
+    # A low recursion limit stands for a busy stack, or Python 3.10's smaller margins.
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_nothing_recurses_beyond_the_bound_even_with_little_stack_left(tmp_path: Path) -> None:
+    deepest = _policy_with_resource(_nested(MAX_NESTING - RESOURCE_LEVEL + 1))
+    path = tmp_path / "groups.json"
+    path.write_text(json.dumps([entry("edge", group_policy=deepest)]))
+    deep_path = tmp_path / "deep.json"
+    deep_path.write_text("[" * 100_000 + "]" * 100_000)
+    deep_list = [entry("deep", group_policy=_policy_with_resource(_nested(100_000)))]
+    outcomes: list[object] = []
+
+    with _frames_to_spare(80):
+        for attempt in (
+            lambda: validate_group_detail(load_group_detail(path)),
+            lambda: load_group_detail(deep_path),
+            lambda: validate_group_detail(deep_list),
+        ):
+            try:
+                outcomes.append(attempt())
+            except Exception as exc:
+                outcomes.append(exc)
+
+    assert [s.name for s in outcomes[0]] == ["edge"]  # type: ignore[attr-defined]
+    assert all(isinstance(o, GroupDetailError) for o in outcomes[1:]), outcomes
