@@ -2,7 +2,8 @@
 
 The text goes to a temporary file in the target's own directory (``os.replace`` is only
 atomic within one file system), is flushed to the disk, and then replaces the target in
-one step: a reader sees the old document or the new one, never a mix.
+one step: a reader sees the old document or the new one, never a mix. Whether that can
+work at all is checked before a run starts (``check_state_path``), not after its changes.
 """
 
 from __future__ import annotations

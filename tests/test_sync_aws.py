@@ -157,3 +157,30 @@ def test_a_call_without_credentials_fails_saying_what_to_set(moto_server, monkey
             "credentials: expected them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
             "AWS_PROFILE, ~/.aws/credentials or an instance role, found none"
         )
+
+
+def test_setup_error_words_botocores_configuration_errors_and_nothing_else():
+    from botocore import exceptions as botocore_errors
+
+    from cognises.aio._aws import setup_error
+
+    cases = {
+        botocore_errors.NoRegionError(): "AWS region: expected one",
+        botocore_errors.InvalidRegionError(region_name="x/y"): "AWS region: expected a region",
+        botocore_errors.NoCredentialsError(): "AWS credentials: expected them from AWS_ACC",
+        botocore_errors.PartialCredentialsError(provider="env", cred_var="AWS_X"): "AWS cred",
+        botocore_errors.CredentialRetrievalError(provider="p", error_msg="m"): "AWS credentials",
+        botocore_errors.ProfileNotFound(profile="nope"): "AWS profile: expected one defined",
+        botocore_errors.UnauthorizedSSOTokenError(): "AWS SSO login: expected a valid session",
+        botocore_errors.ConfigParseError(path="/x"): "AWS configuration: expected readable",
+    }
+    for exc, start in cases.items():
+        error = setup_error(exc)
+        assert isinstance(error, ConfigurationError), exc
+        assert str(error).startswith(start), error
+    for other in (
+        botocore_errors.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+        botocore_errors.ClientError({"Error": {"Code": "NoSuchEntity"}}, "GetRole"),
+        ValueError("NoRegionError"),
+    ):
+        assert setup_error(other) is None

@@ -54,6 +54,10 @@ _SETUP_ERRORS = {
     "NoCredentialsError": "AWS credentials: expected them from AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials or an instance role, found none",
     "PartialCredentialsError": "AWS credentials: expected a complete set, found {exc}",
+    "CredentialRetrievalError": "AWS credentials: expected them from the configured "
+    "source, found {exc}",
+    "TokenRetrievalError": "AWS credentials: expected them from the configured source, found {exc}",
+    "ConfigParseError": "AWS configuration: expected readable config files, found {exc}",
     "ProfileNotFound": "AWS profile: expected one defined in ~/.aws/config or "
     "~/.aws/credentials, found {profile!r}: set AWS_PROFILE to a defined profile",
     "SSOError": "AWS SSO login: expected a valid session, found {exc}",

@@ -33,7 +33,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print a rejection or error as a JSON object on stdout too (claims always are)",
+        help="print a rejection or error as a JSON object on stdout, not a line on stderr "
+        "(valid claims are always printed as JSON)",
     )
     parser.set_defaults(run=run)
 
