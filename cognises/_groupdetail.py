@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from cognises._nesting import brief, json_too_deep_at, shape_problem
 from cognises.errors import GroupDetailError
 
 __all__ = [
@@ -46,6 +47,12 @@ POLICY_NAME_MAX = 128
 # IAM's quota for all inline policies of one role together; it does not count whitespace,
 # which is why the compact serialisation is what gets measured.
 INLINE_POLICY_MAX = 10_240
+# IAM policies are shallow: document > entry > group_policy > Statement > statement >
+# Condition > operator > key > values is 9 levels. json and repr recurse once per level
+# and fail with RecursionError near the interpreter's limit (see _nesting), so the
+# document's nesting is bounded far below that, and checked before anything recurses.
+MAX_NESTING = 32
+_TOO_DEEP = f"expected at most {MAX_NESTING} levels of nesting (IAM policies need about 9)"
 _IAM_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 # Cognito group names are letters, marks, symbols, numbers and punctuation: no spaces.
 _GROUP_NAME_CATEGORIES = frozenset("LMSNP")
@@ -107,6 +114,13 @@ def load_group_detail(source: GroupDetailSource) -> list[Any]:
             raise GroupDetailError(
                 [f"{path}: expected a readable JSON file, found {exc.strerror or exc}"]
             ) from exc
+        deep_at = json_too_deep_at(text, MAX_NESTING)
+        if deep_at is not None:
+            line = text.count("\n", 0, deep_at) + 1
+            column = deep_at - text.rfind("\n", 0, deep_at)
+            raise GroupDetailError(
+                [f"{path}: {_TOO_DEEP}, found more at line {line}, column {column}"]
+            )
         try:
             document = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
@@ -217,7 +231,7 @@ def _check_entry(index: int, entry: object, problems: list[str]) -> GroupSpec | 
     for key in entry:
         if key not in REQUIRED_FIELDS and key not in OPTIONAL_FIELDS:
             known = ", ".join(REQUIRED_FIELDS + OPTIONAL_FIELDS)
-            problems.append(f"{where}: expected only the fields {known}, found {key!r}")
+            problems.append(f"{where}: expected only the fields {known}, found {brief(key)}")
 
     name_ok = "group_name" in entry and _check_group_name(name, where, problems)
     group_policy = _check_policy(entry, where, problems) if "group_policy" in entry else None
@@ -333,6 +347,23 @@ def _check_policy(
             f"found {_found(statement)}"
         )
         ok = False
+    # Bounded first: json.dumps (and later comparisons with what IAM holds) recurse. Each
+    # value costs at least one character of the compact JSON that IAM's quota counts.
+    shape = shape_problem(
+        policy,
+        depth=3,  # the document's list, the entry, the policy
+        max_depth=MAX_NESTING,
+        max_values=INLINE_POLICY_MAX,
+    )
+    if shape == "depth":
+        problems.append(f"{where}: group_policy: {_TOO_DEEP}, found more")
+        return None
+    if shape == "values":
+        problems.append(
+            f"{where}: group_policy: expected at most {INLINE_POLICY_MAX} characters (IAM's "
+            f"inline policy quota), found more than {INLINE_POLICY_MAX} values"
+        )
+        return None
     try:
         size = len(json.dumps(policy, separators=(",", ":"), allow_nan=False))
     except (TypeError, ValueError) as exc:
@@ -410,10 +441,7 @@ def _found(value: object) -> str:
     }.get(type(value))
     if kind is None:
         kind = "an object" if isinstance(value, Mapping) else f"a {type(value).__name__}"
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{kind} ({text})"
+    return f"{kind} ({brief(value)})"
 
 
 def _reject_constant(name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -19,13 +20,24 @@ from cognises.testing._emulator import MotoEmulator
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cognises(*args: str, moto: MotoEmulator | None = None, stdin: str | None = None):
+TESTING_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def cognises(
+    *args: str,
+    moto: MotoEmulator | None = None,
+    stdin: str | None = None,
+    aws: dict[str, str] = TESTING_AWS,
+    python: tuple[str, ...] = ("-m", "cognises"),
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
-    )
+    env.update(aws)
     return subprocess.run(
-        [sys.executable, "-m", "cognises", *args],
+        [sys.executable, *python, *args],
         capture_output=True,
         text=True,
         input=stdin,
@@ -202,3 +214,223 @@ def test_demo_runs_end_to_end_and_exits_0():
         assert step in result.stdout
     assert "GET /" not in result.stderr
     assert result.stderr.strip() == "", result.stderr
+
+
+def _no_aws_configuration(home: Path, **extra: str) -> dict[str, str]:
+    """An environment with no AWS configuration at all, that never looks beyond loopback:
+    botocore would otherwise ask the instance metadata service (169.254.169.254)."""
+    empty = home / "empty-aws-config"
+    empty.write_text("")
+    return {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "HOME": str(home),
+        **extra,
+    }
+
+
+def test_missing_aws_configuration_is_one_line_saying_what_to_set(moto_server, tmp_path, faults):
+    path = _document(tmp_path, f"n{uuid.uuid4().hex[:6]}", count=1)
+    commands = [
+        ("provision", str(path), "--pool-id", "us-east-1_Abc123"),
+        ("users", "list", "--pool-id", "us-east-1_Abc123"),
+        ("users", "add", "crew", "ann", "--pool-id", "us-east-1_Abc123"),
+    ]
+    keys = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    cases = [
+        ({}, "invalid input: AWS region: expected one (--region on the command line, "
+             "AWS_DEFAULT_REGION, or region in ~/.aws/config), found none"),
+        ({**keys, "AWS_PROFILE": "nope"}, "invalid input: AWS profile: expected one defined in "
+         "~/.aws/config or ~/.aws/credentials, found 'nope': set AWS_PROFILE to a defined profile"),
+        ({"AWS_DEFAULT_REGION": "us-east-1"}, "invalid input: AWS credentials: expected them "
+         "from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials or "
+         "an instance role, found none"),
+        ({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing"}, "invalid input: "
+         "AWS credentials: expected a complete set, found Partial credentials found in env, "
+         "missing: AWS_SECRET_ACCESS_KEY"),
+    ]  # fmt: skip
+    for extra, expected in cases:
+        aws = _no_aws_configuration(tmp_path, **extra)
+        for command in commands:
+            result = cognises(*command, "--endpoint-url", moto_server.endpoint, aws=aws)
+            assert (result.returncode, result.stderr) == (2, expected + "\n"), command
+    assert faults.actions(include_throttled=True) == []
+
+
+BLOCKED_MAIN = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    # An install without some extras: their packages cannot be imported.
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{top!r}}", name=top)
+        return None
+
+sys.meta_path.insert(0, Block())
+from cognises.cli import main
+raise SystemExit(main())
+"""
+AWS_EXTRA = ("boto3", "botocore", "aioboto3", "aiobotocore")
+
+
+def test_without_the_aws_extra_the_aws_commands_say_which_extra_to_install(tmp_path):
+    path = _document(tmp_path, "base", count=1)
+    expected = (
+        "invalid input: this command needs boto3, which is not installed: "
+        "pip install 'cognises[aws]'\n"
+    )
+    for command in (
+        ("provision", str(path), "--pool-id", "us-east-1_Abc123"),
+        ("users", "list", "--pool-id", "us-east-1_Abc123"),
+    ):
+        result = cognises(*command, python=("-c", BLOCKED_MAIN.format(blocked=AWS_EXTRA)))
+        assert (result.returncode, result.stderr) == (2, expected), command
+
+
+def test_without_the_cli_extra_provision_reports_in_plain_lines(moto_server, pool, tmp_path):
+    setup, _ = pool
+    prefix = f"r{uuid.uuid4().hex[:6]}"
+    path = _document(tmp_path, prefix, count=2)
+
+    result = cognises(
+        "provision", str(path), "--pool-id", setup.user_pool_id,
+        "--endpoint-url", moto_server.endpoint,
+        python=("-c", BLOCKED_MAIN.format(blocked=("rich",))),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == [f"{prefix}-g0", f"{prefix}-g1"]
+    assert all(": created arn:aws:iam::" in line for line in lines[:2])
+    assert lines[2:] == ["2 group(s): 2 created"]
+
+
+def test_version_comes_from_one_place():
+    import cognises as package
+
+    result = cognises("--version")
+
+    assert (result.returncode, result.stdout) == (0, f"cognises {package.__version__}\n")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'version = { attr = "cognises.__version__" }' in pyproject
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_verify_without_keys_exits_3_and_says_so_once(moto_server, pool):
+    setup, cognito = pool
+    create_user(cognito, setup, "kim")
+    token = log_in(cognito, setup, "kim")["IdToken"]
+    jwks_url = f"http://127.0.0.1:{_closed_port()}/jwks.json"
+    common = ("--pool-id", setup.user_pool_id, "--region", "us-east-1",
+              "--client-id", setup.client_id, "--jwks-url", jwks_url)  # fmt: skip
+
+    plain = cognises("verify", token, *common)
+    as_json = cognises("verify", token, *common, "--json")
+
+    assert plain.returncode == 3
+    assert plain.stdout == ""
+    assert plain.stderr.startswith("keys unavailable: ")
+    assert plain.stderr.count(jwks_url) == 1, plain.stderr
+    assert len(plain.stderr.splitlines()) == 1
+    assert as_json.returncode == 3
+    assert as_json.stderr == ""
+    error = json.loads(as_json.stdout)
+    assert error["exit_code"] == 3
+    assert error["error"]["kind"] == "keys unavailable"
+    assert error["error"]["type"] == "JWKSError"
+    assert jwks_url in error["error"]["message"]
+    assert token not in as_json.stdout + plain.stderr
+
+    helptext = cognises("verify", "--help").stdout
+    assert "3 when the pool's keys could not be fetched" in " ".join(helptext.split())
+
+
+def test_verify_json_reports_rejections_and_invalid_input_as_json(moto_server, pool):
+    setup, cognito = pool
+    create_user(cognito, setup, "lee")
+    tokens = log_in(cognito, setup, "lee")
+    common = ("--pool-id", setup.user_pool_id, "--region", "us-east-1",
+              "--jwks-url", moto_server.jwks_url(setup.user_pool_id))  # fmt: skip
+
+    rejected = cognises(
+        "verify", tokens["AccessToken"], *common, "--client-id", setup.client_id,
+        "--token-use", "id", "--json",
+    )  # fmt: skip
+    invalid = cognises("verify", tokens["IdToken"], *common, "--client-id", "", "--json")
+
+    assert rejected.returncode == 1
+    assert rejected.stderr == ""
+    assert json.loads(rejected.stdout) == {
+        "error": {
+            "kind": "rejected",
+            "type": "InvalidTokenUseError",
+            "message": json.loads(rejected.stdout)["error"]["message"],
+        },
+        "exit_code": 1,
+    }
+    assert "token_use" in json.loads(rejected.stdout)["error"]["message"]
+    assert tokens["AccessToken"] not in rejected.stdout
+    assert invalid.returncode == 2
+    error = json.loads(invalid.stdout)
+    assert (error["exit_code"], error["error"]["kind"]) == (2, "invalid input")
+    assert error["error"]["type"] == "ConfigurationError"
+
+
+def test_provision_json_reports_an_invalid_document_as_json(tmp_path):
+    path = tmp_path / "groups.json"
+    path.write_text('[{"group_name": "g"}]')
+
+    result = cognises("provision", str(path), "--pool-id", "us-east-1_Abc123", "--json")
+
+    assert result.returncode == 2
+    error = json.loads(result.stdout)
+    assert error["error"]["type"] == "GroupDetailError"
+    assert (
+        "entry 0 ('g'): group_policy: expected a value, found none (missing field)"
+        in (error["error"]["problems"])
+    )
+
+
+def test_provision_refuses_a_deep_document_or_a_bad_state_file_before_any_call(
+    moto_server, pool, tmp_path, faults
+):
+    setup, _ = pool
+    common = ("--pool-id", setup.user_pool_id, "--endpoint-url", moto_server.endpoint)
+    deep = tmp_path / "deep.json"
+    deep.write_text('[{"group_name": "g", "group_policy": ' + "[" * 5000 + "]" * 5000 + "}]")
+    good = _document(tmp_path, f"s{uuid.uuid4().hex[:6]}", count=1)
+
+    nested = cognises("provision", str(deep), *common)
+    directory = cognises("provision", str(good), *common, "--state-file", str(tmp_path))
+    missing = cognises(
+        "provision", str(good), *common, "--state-file", str(tmp_path / "no" / "s.json")
+    )
+
+    assert nested.returncode == 2
+    assert "expected at most 32 levels of nesting" in nested.stderr
+    assert "Traceback" not in nested.stderr
+    assert directory.returncode == 2
+    assert f"state_path: expected a file, found the directory {str(tmp_path)!r}" in (
+        directory.stderr
+    )
+    assert missing.returncode == 2
+    assert "state_path: expected a file in an existing directory" in missing.stderr
+    assert faults.actions(include_throttled=True) == []
+
+
+def test_demo_with_a_missing_examples_folder_exits_2(tmp_path):
+    result = cognises("demo", "--examples", str(tmp_path / "nowhere"))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "invalid input: --examples: expected a folder holding app.py and group_detail.json"
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ import pytest
 
 from cognises._groupdetail import (
     INLINE_POLICY_MAX,
+    MAX_NESTING,
     created_true_like,
     load_group_detail,
     parse_created,
@@ -296,3 +300,156 @@ def test_parse_created_rejects_anything_else(value: object) -> None:
 def test_created_true_like_keeps_the_callers_type() -> None:
     assert created_true_like("false") == "true"
     assert created_true_like(False) is True
+
+
+def _nested(depth: int, leaf: Any = "arn:aws:s3:::bucket/*") -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _nested_key(depth: int) -> tuple[Any, ...]:
+    # Hashing recurses too (without a limit in C), so a key stays shallower than a value.
+    key: tuple[Any, ...] = ()
+    for _ in range(depth):
+        key = (key,)
+    return key
+
+
+def _policy_with_resource(resource: Any) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+# The document's list, the entry, the policy, Statement, the statement: the Resource list
+# opens the sixth level.
+RESOURCE_LEVEL = 6
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING - RESOURCE_LEVEL + 2, 1_000, 100_000])
+def test_a_deeply_nested_file_is_a_problem_not_a_recursion_error(
+    tmp_path: Path, depth: int
+) -> None:
+    resource = "[" * depth + '"x"' + "]" * depth
+    text = (
+        '[{"group_name": "deep", "created": "false", "allowed_functions": [],\n'
+        '  "group_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        f'"Action": "s3:GetObject", "Resource": {resource}}}]}}}}]'
+    )
+    path = tmp_path / "groups.json"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(GroupDetailError) as info:
+        load_group_detail(path)
+
+    [problem] = info.value.problems
+    column = text.splitlines()[1].index("[[") + 1 + MAX_NESTING - RESOURCE_LEVEL + 1
+    assert problem == (
+        f"{path}: expected at most {MAX_NESTING} levels of nesting (IAM policies need "
+        f"about 9), found more at line 2, column {column}"
+    )
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path: Path) -> None:
+    resource = '"arn:aws:s3:::[[[[{{{{' + "[" * 100 + '\\"{{' + '"'
+    doc = [entry("brackets", group_policy=_policy_with_resource(json.loads(resource)))]
+    path = tmp_path / "groups.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+    assert validate_group_detail(load_group_detail(path))[0].name == "brackets"
+
+
+def test_the_nesting_bound_is_exactly_max_nesting(tmp_path: Path) -> None:
+    deepest = MAX_NESTING - RESOURCE_LEVEL + 1  # Resource lists reaching level MAX_NESTING
+    path = tmp_path / "groups.json"
+    path.write_text(
+        json.dumps([entry("edge", group_policy=_policy_with_resource(_nested(deepest)))])
+    )
+
+    [spec] = validate_group_detail(load_group_detail(path))
+    assert spec.name == "edge"
+    assert problems_of([entry("over", group_policy=_policy_with_resource(_nested(deepest + 1)))])
+    path.write_text(
+        json.dumps([entry("over", group_policy=_policy_with_resource(_nested(deepest + 1)))])
+    )
+    with pytest.raises(GroupDetailError, match="levels of nesting"):
+        load_group_detail(path)
+
+
+def test_a_deeply_nested_list_is_reported_with_every_other_problem() -> None:
+    cyclic = _policy_with_resource("x")
+    cyclic["Statement"].append(cyclic)
+    doc = [
+        entry("deep-policy", group_policy=_policy_with_resource(_nested(100_000))),
+        entry("cyclic", group_policy=cyclic),
+        entry(_nested(100_000)),  # type: ignore[arg-type]
+        _nested(100_000),
+        {**entry("odd-field"), _nested_key(5_000): 1},
+        entry("deep-precedence", precedence=_nested(100_000)),
+    ]
+
+    problems = problems_of(doc)
+
+    too_deep = f"expected at most {MAX_NESTING} levels of nesting (IAM policies need about 9)"
+    assert problems == [
+        f"entry 0 ('deep-policy'): group_policy: {too_deep}, found more",
+        f"entry 1 ('cyclic'): group_policy: {too_deep}, found more",
+        "entry 2: group_name: expected a string, found a list ([[[[...]]]])",
+        "entry 3: expected an object, found a list ([[[[...]]]])",
+        "entry 4 ('odd-field'): expected only the fields group_name, group_policy, created, "
+        "allowed_functions, description, precedence, role_name, found ((((...),),),)",
+        "entry 5 ('deep-precedence'): precedence: expected an integer from 0 to 2147483647, "
+        "found a list ([[[[...]]]])",
+    ]
+    with pytest.raises(GroupDetailError, match=r"found a list \(\[\[\[\[\.\.\.\]\]\]\]\)"):
+        permissions_by_group([{"group_name": "a", "allowed_functions": _nested(100_000)}])
+
+
+def test_a_policy_with_more_values_than_the_quota_is_refused_before_it_is_serialised() -> None:
+    wide = _policy_with_resource(["*"] * (INLINE_POLICY_MAX + 1))
+
+    [problem] = problems_of([entry("wide", group_policy=wide)])
+
+    assert problem == (
+        f"entry 0 ('wide'): group_policy: expected at most {INLINE_POLICY_MAX} characters "
+        f"(IAM's inline policy quota), found more than {INLINE_POLICY_MAX} values"
+    )
+
+
+@contextlib.contextmanager
+def _frames_to_spare(frames: int) -> Iterator[None]:
+    # A low recursion limit stands for a busy stack, or Python 3.10's smaller margins.
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_nothing_recurses_beyond_the_bound_even_with_little_stack_left(tmp_path: Path) -> None:
+    deepest = _policy_with_resource(_nested(MAX_NESTING - RESOURCE_LEVEL + 1))
+    path = tmp_path / "groups.json"
+    path.write_text(json.dumps([entry("edge", group_policy=deepest)]))
+    deep_path = tmp_path / "deep.json"
+    deep_path.write_text("[" * 100_000 + "]" * 100_000)
+    deep_list = [entry("deep", group_policy=_policy_with_resource(_nested(100_000)))]
+    outcomes: list[object] = []
+
+    with _frames_to_spare(80):
+        for attempt in (
+            lambda: validate_group_detail(load_group_detail(path)),
+            lambda: load_group_detail(deep_path),
+            lambda: validate_group_detail(deep_list),
+        ):
+            try:
+                outcomes.append(attempt())
+            except Exception as exc:
+                outcomes.append(exc)
+
+    assert [s.name for s in outcomes[0]] == ["edge"]  # type: ignore[attr-defined]
+    assert all(isinstance(o, GroupDetailError) for o in outcomes[1:]), outcomes

@@ -11,7 +11,7 @@ import pytest
 from flask import json  # the seed loaded its document with Flask's json
 from provision_support import policy
 
-from cognises import ProvisioningError, create_update, sync
+from cognises import ConfigurationError, ProvisioningError, create_update, sync
 from cognises.testing._emulator import MotoEmulator
 
 
@@ -114,3 +114,73 @@ def test_no_clients_means_the_default_aws_configuration(moto_server, monkeypatch
     prefix = f"d{uuid.uuid4().hex[:6]}"
     report = create_update(_seed_document(prefix), None, None, pool_id)
     assert report.counts["created"] == 2
+
+
+def _no_aws_configuration(monkeypatch, tmp_path):
+    # Nothing to find anywhere, and no instance metadata service to ask (not loopback).
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def test_default_clients_without_a_region_say_what_to_set(monkeypatch, tmp_path):
+    _no_aws_configuration(monkeypatch, tmp_path)
+
+    with pytest.raises(ConfigurationError, match=r"^AWS region: expected one \(--region") as info:
+        sync.list_groups(None, "us-east-1_Abc123")
+    assert type(info.value.__cause__).__name__ == "NoRegionError"
+
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    with pytest.raises(ConfigurationError, match=r"AWS profile: .* found 'nope'"):
+        create_update(_seed_document("p"), None, None, "us-east-1_Abc123")
+
+
+def test_a_call_without_credentials_fails_saying_what_to_set(moto_server, monkeypatch, tmp_path):
+    _no_aws_configuration(monkeypatch, tmp_path)
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_server.endpoint)
+    cognito = boto3.client(
+        "cognito-idp", region_name="us-east-1", endpoint_url=moto_server.endpoint
+    )
+
+    with pytest.raises(ProvisioningError) as info:
+        create_update(_seed_document("c"), iam, cognito, "us-east-1_Abc123")
+
+    for group in info.value.report.groups:
+        assert group.error == (
+            f"group {group.group_name!r}: ListGroups failed with no error code: AWS "
+            "credentials: expected them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE, ~/.aws/credentials or an instance role, found none"
+        )
+
+
+def test_setup_error_words_botocores_configuration_errors_and_nothing_else():
+    from botocore import exceptions as botocore_errors
+
+    from cognises.aio._aws import setup_error
+
+    cases = {
+        botocore_errors.NoRegionError(): "AWS region: expected one",
+        botocore_errors.InvalidRegionError(region_name="x/y"): "AWS region: expected a region",
+        botocore_errors.NoCredentialsError(): "AWS credentials: expected them from AWS_ACC",
+        botocore_errors.PartialCredentialsError(provider="env", cred_var="AWS_X"): "AWS cred",
+        botocore_errors.CredentialRetrievalError(provider="p", error_msg="m"): "AWS credentials",
+        botocore_errors.ProfileNotFound(profile="nope"): "AWS profile: expected one defined",
+        botocore_errors.UnauthorizedSSOTokenError(): "AWS SSO login: expected a valid session",
+        botocore_errors.ConfigParseError(path="/x"): "AWS configuration: expected readable",
+    }
+    for exc, start in cases.items():
+        error = setup_error(exc)
+        assert isinstance(error, ConfigurationError), exc
+        assert str(error).startswith(start), error
+    for other in (
+        botocore_errors.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+        botocore_errors.ClientError({"Error": {"Code": "NoSuchEntity"}}, "GetRole"),
+        ValueError("NoRegionError"),
+    ):
+        assert setup_error(other) is None

@@ -6,6 +6,10 @@ operation, the AWS error code and AWS's message. Callers then decide what a code
 for them (``NoSuchEntity`` on ``GetRole`` is an answer, not a failure) and turn the rest
 into a failed group or a ``ProvisioningError``.
 
+botocore's complaints about the AWS configuration itself (no region, no credentials, an
+unknown profile) are worded by ``setup_error``, here too: as a ``ConfigurationError`` where
+clients are made, and as the message of the failed call when a call meets them.
+
 botocore is not imported: errors are recognised by shape (a ``ClientError`` has a
 ``response`` dict with an ``Error`` entry), so this module loads without the ``aws`` extra.
 """
@@ -30,6 +34,7 @@ __all__ = [
     "check_user_pool_id",
     "error_details",
     "pages",
+    "setup_error",
 ]
 
 # Exceptions from these packages are transport or client-side failures: they become a
@@ -38,6 +43,24 @@ _TRANSPORT_MODULES = ("botocore", "aiobotocore", "aiohttp", "urllib3")
 
 COGNITO_PAGE_MAX = 60
 """The most items Cognito returns in one page of any listing."""
+
+# botocore's errors that mean the AWS configuration is missing or wrong, by class name (a
+# base class name covers its subclasses), and what to tell whoever runs the code.
+_SETUP_ERRORS = {
+    "NoRegionError": "AWS region: expected one (--region on the command line, "
+    "AWS_DEFAULT_REGION, or region in ~/.aws/config), found none",
+    "InvalidRegionError": "AWS region: expected a region name such as 'eu-west-1', found {exc}",
+    "NoCredentialsError": "AWS credentials: expected them from AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials or an instance role, found none",
+    "PartialCredentialsError": "AWS credentials: expected a complete set, found {exc}",
+    "CredentialRetrievalError": "AWS credentials: expected them from the configured "
+    "source, found {exc}",
+    "TokenRetrievalError": "AWS credentials: expected them from the configured source, found {exc}",
+    "ConfigParseError": "AWS configuration: expected readable config files, found {exc}",
+    "ProfileNotFound": "AWS profile: expected one defined in ~/.aws/config or "
+    "~/.aws/credentials, found {profile!r}: set AWS_PROFILE to a defined profile",
+    "SSOError": "AWS SSO login: expected a valid session, found {exc}",
+}
 
 
 class AWSCallError(Exception):
@@ -55,6 +78,17 @@ class AWSCallError(Exception):
         return f"{self.operation} failed with {self.code or 'no error code'}: {self.message}"
 
 
+def setup_error(exc: BaseException) -> ConfigurationError | None:
+    """The ``ConfigurationError`` saying what to set, for a botocore error that means the
+    AWS configuration is missing or wrong; None for any other error."""
+    for cls in type(exc).__mro__:
+        template = _SETUP_ERRORS.get(cls.__name__)
+        if template is not None and cls.__module__.startswith("botocore"):
+            profile = getattr(exc, "kwargs", {}).get("profile")
+            return ConfigurationError(template.format(exc=exc, profile=profile))
+    return None
+
+
 def error_details(exc: BaseException) -> tuple[str | None, str] | None:
     """``(code, message)`` for an error raised by an AWS client, or None for anything else."""
     response = getattr(exc, "response", None)
@@ -62,6 +96,9 @@ def error_details(exc: BaseException) -> tuple[str | None, str] | None:
         error = response["Error"]
         code = error.get("Code")
         return (str(code) if code else None), str(error.get("Message") or "")
+    setup = setup_error(exc)
+    if setup is not None:
+        return None, str(setup)
     if isinstance(exc, (OSError, TimeoutError)) or type(exc).__module__.startswith(
         _TRANSPORT_MODULES
     ):

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar, overload
 
+from cognises.aio._aws import setup_error
 from cognises.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -114,13 +115,20 @@ async def _filled(bound: inspect.BoundArguments, names: list[str]) -> AsyncItera
             "no AWS client was given and aioboto3 is not installed to make one: "
             "pip install 'cognises[aws]', or pass boto3 or aioboto3 clients"
         ) from exc
-    session = aioboto3.Session()
     config = AioConfig(max_pool_connections=DEFAULT_POOL_CONNECTIONS)
-    makers = {
-        "iam_client": lambda: session.client("iam", config=config),
-        "cognito_client": lambda: session.client("cognito-idp", config=config),
-    }
     async with AsyncExitStack() as stack:
-        for name in missing:
-            bound.arguments[name] = await stack.enter_async_context(makers[name]())
+        try:
+            session = aioboto3.Session()
+            makers = {
+                "iam_client": lambda: session.client("iam", config=config),
+                "cognito_client": lambda: session.client("cognito-idp", config=config),
+            }
+            for name in missing:
+                bound.arguments[name] = await stack.enter_async_context(makers[name]())
+        except Exception as exc:
+            # No region, an unknown profile: said once, as what to set.
+            setup = setup_error(exc)
+            if setup is None:
+                raise
+            raise setup from exc
         yield

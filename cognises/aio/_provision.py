@@ -17,7 +17,6 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -39,7 +38,7 @@ from cognises._report import (
     ProgressEvent,
     ProvisioningReport,
 )
-from cognises._state import write_json_atomic
+from cognises._state import check_state_path, write_json_atomic
 from cognises.aio._aws import COGNITO_PAGE_MAX, AWSCallError, call, check_user_pool_id, pages
 from cognises.aio._clients import default_clients
 from cognises.aio._retry import RetryPolicy
@@ -122,10 +121,8 @@ async def create_update(
             f"'us-east-1:0a1b2c3d-...', found {identity_pool_id!r}"
         )
     check_concurrency(concurrency)
-    if state_path is not None and not Path(state_path).parent.is_dir():
-        raise ConfigurationError(
-            f"state_path: expected a file in an existing directory, found {os.fspath(state_path)!r}"
-        )
+    if state_path is not None:
+        check_state_path(state_path)
     document = load_group_detail(group_detail)
     specs = validate_group_detail(document)
 
@@ -171,12 +168,17 @@ async def create_update(
         if save_to is not None:
             await _save_state(save_to, document, quiet=True)
         raise
+    report = ProvisioningReport(tuple(reports), dry_run=dry_run)
     if save_to is not None:
-        await _save_state(save_to, document, quiet=False)
-
-    return _settled(
-        "create_update", ProvisioningReport(tuple(reports), dry_run=dry_run), "converge"
-    )
+        try:
+            await _save_state(save_to, document, quiet=False)
+        except OSError as exc:
+            raise ProvisioningError(
+                f"state_path: expected to write the document to {os.fspath(save_to)!r}, found "
+                f"{exc.strerror or exc}; the run: {report.summary()}",
+                report=report,
+            ) from exc
+    return _settled("create_update", report, "converge")
 
 
 @default_clients

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cognises.errors import ConfigurationError
+
 USERS = {"alice": ["admins"], "bob": ["editors"], "carol": ["viewers"], "dave": []}
 
 
@@ -133,8 +135,8 @@ def _examples_folder(given: Path | None) -> Path:
     for folder in candidates:
         if folder and (folder / "app.py").is_file() and (folder / "group_detail.json").is_file():
             return folder
-    raise SystemExit(
-        "cognises demo: no examples folder with app.py and group_detail.json found "
+    raise ConfigurationError(
+        "--examples: expected a folder holding app.py and group_detail.json, found none "
         f"(looked in {', '.join(str(c) for c in candidates)}); run it from the repository "
         "or pass --examples"
     )

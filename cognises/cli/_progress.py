@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from cognises._report import GroupReport, ProgressEvent
+from cognises._report import ProgressEvent
+from cognises.cli._summary import line
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -24,7 +26,7 @@ class ProgressView:
         self._stream = stream or sys.stderr
         self._names = group_names
         self._lock = threading.Lock()
-        self._live = self._stream.isatty()
+        self._live = self._stream.isatty() and importlib.util.find_spec("rich") is not None
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
@@ -61,7 +63,7 @@ class ProgressView:
             if self._progress is not None:
                 self._draw(event)
             elif event.report is not None:
-                print(_line(event.report), file=self._stream, flush=True)
+                print(line(event.report), file=self._stream, flush=True)
 
     def _draw(self, event: ProgressEvent) -> None:
         assert self._progress is not None
@@ -73,9 +75,3 @@ class ProgressView:
             self._progress.update(task, completed=done, status=f"{event.step} ✓")
         else:
             self._progress.update(task, completed=len(STEPS), status=str(event.report.outcome))
-
-
-def _line(report: GroupReport) -> str:
-    arn = f" {report.role_arn}" if report.role_arn else ""
-    error = f": {report.error}" if report.error else ""
-    return f"{report.group_name}: {report.outcome}{arn}{error}"

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise ConfigurationError(f"--concurrency: expected 1 or more, found {args.concurrency}")
     names = [entry["group_name"] for entry in document]
+    failure: ProvisioningError | None = None
     try:
         iam, cognito = boto3_clients(args.region, args.endpoint_url)
         with ProgressView(names) as view:
@@ -59,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
                 on_progress=view,
             )
     except ProvisioningError as exc:
-        report = exc.report
+        report, failure = exc.report, exc
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         print()
     else:
         print_report(report)
-    return 0 if report.ok else 1
+    if failure is not None:
+        # Failed groups are in the report; this also says when the state file was not written.
+        print(f"error: {failure}", file=sys.stderr)
+    return 0 if failure is None else 1

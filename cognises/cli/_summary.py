@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import sys
 
-from cognises._report import ProvisioningReport
+from cognises._report import GroupReport, ProvisioningReport
+
+
+def line(report: GroupReport) -> str:
+    """One group's outcome as a plain line."""
+    arn = f" {report.role_arn}" if report.role_arn else ""
+    error = f": {report.error}" if report.error else ""
+    return f"{report.group_name}: {report.outcome}{arn}{error}"
 
 
 def print_report(report: ProvisioningReport) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ModuleNotFoundError:
+        # Without the cli extra: the same facts, a line per group, rather than a crash
+        # after every change was made.
+        for group in report.groups:
+            print(line(group))
+        print(report.summary())
+        return
 
     title = "planned changes (dry run)" if report.dry_run else "provisioning"
     table = Table(title=title)

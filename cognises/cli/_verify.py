@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
 
 from cognises.cli._clients import check_pool_options
-from cognises.errors import TokenError
 from cognises.sync import CognitoVerifier
 
 
@@ -17,7 +17,8 @@ def register(commands: Any) -> None:
         "verify",
         help="verify a token and print its claims as JSON",
         description="Verify a Cognito ID or access token. Exit 0 and print the claims as "
-        "JSON when it is valid; exit 1 with the reason when it is not.",
+        "JSON when it is valid; exit 1 with the reason when it is not; 2 when the options are "
+        "invalid; 3 when the pool's keys could not be fetched (the token was not judged).",
     )
     parser.add_argument("token", help="the token, or - to read it from standard input")
     parser.add_argument("--pool-id", required=True, help="the user pool id")
@@ -37,25 +38,35 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--token-use", choices=["id", "access"], help="accept only this kind")
     parser.add_argument("--jwks-url", help="fetch the keys from here (e.g. a local emulator)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a rejection or error as a JSON object on stdout, not a line on stderr "
+        "(valid claims are always printed as JSON)",
+    )
     parser.set_defaults(run=run)
+
+
+def _below_error(record: logging.LogRecord) -> bool:
+    # A failed key fetch is this command's answer (exit 3, printed by main); the key
+    # cache also logs it at ERROR, for a server's log, which here would say it twice.
+    return record.levelno < logging.ERROR
 
 
 def run(args: argparse.Namespace) -> int:
     check_pool_options(args.region, args.pool_id, same_region=True)
+    logging.getLogger("cognises.jwks").addFilter(_below_error)
     token = sys.stdin.read().strip() if args.token == "-" else args.token
-    try:
-        verifier = CognitoVerifier(
-            args.region,
-            args.pool_id,
-            client_ids=args.client_ids,
-            token_use=args.token_use,
-            jwks_url=args.jwks_url,
-            additional_regions=args.additional_regions,
-        )
-        claims = verifier.verify(token)
-    except TokenError as exc:
-        print(f"rejected: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    # Rejections (TokenError, exit 1) and unreachable keys (JWKSError, exit 3) reach main.
+    verifier = CognitoVerifier(
+        args.region,
+        args.pool_id,
+        client_ids=args.client_ids,
+        token_use=args.token_use,
+        jwks_url=args.jwks_url,
+        additional_regions=args.additional_regions,
+    )
+    claims = verifier.verify(token)
     json.dump(claims.to_dict(), sys.stdout, indent=2, sort_keys=True)
     print()
     return 0
