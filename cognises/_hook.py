@@ -17,7 +17,7 @@ from cognises._claims import Claims
 from cognises._token import decode_object
 from cognises.errors import ConfigurationError
 
-__all__ = ["Check", "header_of", "is_async", "run_check", "run_sync_check"]
+__all__ = ["Check", "expect_none", "header_of", "is_async", "run_check", "run_sync_check"]
 
 # check(header, claims): the token's JOSE header (a new dict each time) and its Claims.
 Check: TypeAlias = Callable[[Mapping[str, Any], Claims], "Awaitable[None] | None"]
@@ -49,17 +49,17 @@ def run_sync_check(check: Callable[..., object], token: str | bytes, claims: Cla
             f"check {check!r} returned an awaitable but is not an async function: "
             "make it an async def, or return None"
         )
-    _expect_none(check, result)
+    expect_none(check, result)
 
 
 async def run_check(check: Callable[..., object], token: str | bytes, claims: Claims) -> None:
     result = check(header_of(token), claims)
     if inspect.isawaitable(result):
         result = await result
-    _expect_none(check, result)
+    expect_none(check, result)
 
 
-def _expect_none(check: Callable[..., object], result: object) -> None:
+def expect_none(check: Callable[..., object], result: object) -> None:
     if result is not None:
         raise ConfigurationError(
             f"check {check!r} returned {type(result).__name__}: a check returns None and "

@@ -10,9 +10,10 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
 
-from cognises._claims import Claims
+from cognises._claims import Claims, is_machine
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
-from cognises._permissions import require_groups
+from cognises._hook import expect_none
+from cognises._permissions import require_groups, require_scopes, scope_set
 from cognises.errors import (
     ConfigurationError,
     ExpiredTokenError,
@@ -21,7 +22,7 @@ from cognises.errors import (
     TokenError,
 )
 from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
-from cognises.flask._current import recall, remember
+from cognises.flask._current import Auth, recall, remember
 from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
 from cognises.flask._state import Binding, state_for
@@ -110,7 +111,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
         binding, token = begun
         try:
             claims = binding.verifier.verify(token)
-        except (TokenError, JWKSError) as exc:
+        except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
         return view(*_accept(binding, claims, pass_response), *args, **kwargs)
 
@@ -131,7 +132,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 # On this view's own loop: the cache wakes waiters on whichever loop they
                 # are, and keeps nothing bound to a loop that Flask is about to close.
                 claims = await verifier.fetch_and_verify(token)
-        except (TokenError, JWKSError) as exc:
+        except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
         return await view(*_accept(binding, claims, pass_response), *args, **kwargs)
 
@@ -157,13 +158,14 @@ def _begin(spec: PoolSpec) -> tuple[Binding, str] | Response:
     return binding, token
 
 
-def _refuse(binding: Binding, error: TokenError | JWKSError) -> Response:
+def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) -> Response:
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
     if isinstance(error, JWKSError):
-        verifier = binding.verifier
-        retry_after = verifier.jwks_cache.retry_after(verifier.jwks_url)
+        retry_after = binding.verifier.retry_after()
         return reject(Rejection.unavailable(error, retry_after=retry_after))
+    if isinstance(error, PermissionDenied):  # from the verifier's check=
+        return reject(Rejection.forbidden(error, realm=binding.realm))
     expired = isinstance(error, ExpiredTokenError)
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 
@@ -187,6 +189,9 @@ def permission_required(
     *,
     permission: str | None = None,
     groups: str | Iterable[str] | None = None,
+    scopes: str | Iterable[str] | None = None,
+    any_scopes: str | Iterable[str] | None = None,
+    check: ViewCheck | None = None,
 ) -> Callable[[ViewT], ViewT]:
     """Serve the view only to users in a group that allows it; stack under ``login_check``.
 
@@ -197,7 +202,19 @@ def permission_required(
     allowed to members of any of those groups.
 
     A user is let in when **any** of their groups allows the view. A user in no group, or
-    only in groups the document does not list, gets 403 and the view is not called.
+    only in groups the document does not list, gets 403 and the view is not called; so
+    does a machine token (client credentials), which has no groups.
+
+    ``scopes=[...]``: the access token must hold every one of these scopes;
+    ``any_scopes=[...]``: at least one of these. Refused with 403 and
+    ``WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`` (RFC 6750).
+
+    ``check=f``: ``f(claims, request)`` (``def`` or ``async def``) for any other rule of
+    this view; it returns None, or raises ``PermissionDenied`` (403) or ``TokenError``
+    (401) to refuse. Anything else it raises is a bug and becomes a 500.
+
+    Every kind given must pass: groups (or the group document), then scopes, then the
+    check, the first failure answering.
 
     Must sit below ``login_check``, which verifies the token first::
 
@@ -214,24 +231,58 @@ def permission_required(
             "permission_required must be called: use @permission_required(group_detail) "
             "or @permission_required(groups=[...])"
         )
-    if (group_detail is None) == (groups is None):
+    if group_detail is not None and groups is not None:
         raise ConfigurationError(
-            "permission_required: expected either a group document or groups=[...], "
-            f"found {'both' if groups is not None else 'neither'}"
+            "permission_required: expected either a group document or groups=[...], found both"
         )
-    if groups is not None:
-        if permission is not None:
-            raise ConfigurationError(
-                "permission_required: permission= needs a group document, not groups="
-            )
-        wanted = _group_set(groups)
-        return _permission_decorator(lambda _view: _MemberOf(wanted))
-    assert group_detail is not None
-    table = permissions_by_group(group_detail)
-    return _permission_decorator(lambda view: _Allows(table, permission or view.__name__))
+    if all(kind is None for kind in (group_detail, groups, scopes, any_scopes, check)):
+        raise ConfigurationError(
+            "permission_required: expected a group document, groups=, scopes=, "
+            "any_scopes= or check=, found neither a document nor any rule"
+        )
+    if permission is not None and group_detail is None:
+        raise ConfigurationError(
+            "permission_required: permission= needs a group document, not groups="
+        )
+    if check is not None and not callable(check):
+        raise ConfigurationError(
+            f"permission_required: expected check to be callable, found {check!r}"
+        )
+    wanted = _group_set(groups) if groups is not None else None
+    table = permissions_by_group(group_detail) if group_detail is not None else None
+    scope_rule = None
+    if scopes is not None or any_scopes is not None:
+        scope_rule = _Scopes(
+            scope_set(scopes or (), "permission_required: scopes"),
+            scope_set(any_scopes or (), "permission_required: any_scopes"),
+        )
+
+    def make_rules(view: View) -> list[_Rule]:
+        rules: list[_Rule] = []
+        if wanted is not None:
+            rules.append(_MemberOf(wanted))
+        if table is not None:
+            rules.append(_Allows(table, permission or view.__name__))
+        if scope_rule is not None:
+            rules.append(scope_rule)
+        return rules
+
+    return _permission_decorator(make_rules, check)
 
 
-class _MemberOf:
+ViewCheck = Callable[[Claims, Any], Any]
+
+
+class _Rule:
+    """One kind of rule of ``permission_required``: raises ``PermissionDenied`` to refuse."""
+
+    scope: str | None = None  # the scopes to name in the 403's challenge
+
+    def check(self, claims: Claims) -> None:
+        raise NotImplementedError
+
+
+class _MemberOf(_Rule):
     def __init__(self, wanted: frozenset[str]) -> None:
         self.wanted = wanted
 
@@ -239,7 +290,7 @@ class _MemberOf:
         require_groups(claims, any_of=self.wanted)
 
 
-class _Allows:
+class _Allows(_Rule):
     def __init__(self, table: dict[str, frozenset[str]], permission: str) -> None:
         self.table = table
         self.permission = permission
@@ -251,6 +302,12 @@ class _Allows:
             )
 
     def check(self, claims: Claims) -> None:
+        if is_machine(claims):
+            raise PermissionDenied(
+                f"expected a user in a group whose allowed_functions hold "
+                f"{self.permission!r}, found a machine token (client credentials), which "
+                "has no groups"
+            )
         # Any of the user's groups may allow it; a group the document lacks allows nothing.
         if not any(self.permission in self.table.get(g, ()) for g in claims.groups):
             raise PermissionDenied(
@@ -258,8 +315,17 @@ class _Allows:
             )
 
 
+class _Scopes(_Rule):
+    def __init__(self, every: frozenset[str], some: frozenset[str]) -> None:
+        self.every, self.some = every, some
+        self.scope = " ".join([*sorted(every), *sorted(some - every)])
+
+    def check(self, claims: Claims) -> None:
+        require_scopes(claims, all_of=self.every, any_of=self.some)
+
+
 def _permission_decorator(
-    make_rule: Callable[[View], _MemberOf | _Allows],
+    make_rules: Callable[[View], list[_Rule]], view_check: ViewCheck | None
 ) -> Callable[[ViewT], ViewT]:
     def decorator(view: ViewT) -> ViewT:
         if getattr(view, _LOGIN_MARK, False):
@@ -267,29 +333,41 @@ def _permission_decorator(
                 f"permission_required is above login_check on {view.__qualname__}: it must "
                 "be below, so that the token is verified before permissions are checked"
             )
-        rule = make_rule(view)
+        rules = make_rules(view)
         where = view.__qualname__
 
-        def refusal() -> Response | None:
-            """None when the user may go on; else the answer to send."""
+        def verified() -> Auth:
             auth = recall()
             if auth is None:
                 raise ConfigurationError(
                     f"permission_required on {where} ran before any login_check verified "
                     "the request: stack @login_check(...) above @permission_required(...)"
                 )
-            try:
-                rule.check(auth.claims)
-            except PermissionDenied as exc:
-                log.debug("forbidden %s %s: %s", request.method, request.endpoint, exc)
-                return reject(Rejection.forbidden(exc, realm=auth.realm))
+            return auth
+
+        def refusal(auth: Auth) -> Response | None:
+            """None when the rules let the user on; else the answer to send."""
+            for rule in rules:
+                try:
+                    rule.check(auth.claims)
+                except PermissionDenied as exc:
+                    return _forbid(auth, exc, rule.scope)
             return None
 
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                refused = refusal()
+                auth = verified()
+                refused = refusal(auth)
+                if refused is None and view_check is not None:
+                    try:
+                        result = view_check(auth.claims, request._get_current_object())  # type: ignore[attr-defined]
+                        if inspect.isawaitable(result):
+                            result = await result
+                        expect_none(view_check, result)
+                    except (PermissionDenied, TokenError) as exc:
+                        refused = _check_refused(auth, exc)
                 if refused is not None:
                     return refused
                 return await view(*args, **kwargs)
@@ -298,7 +376,15 @@ def _permission_decorator(
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            refused = refusal()
+            auth = verified()
+            refused = refusal(auth)
+            if refused is None and view_check is not None:
+                try:
+                    # An async check runs the way Flask runs async views (ensure_sync).
+                    run = current_app.ensure_sync(view_check)
+                    expect_none(view_check, run(auth.claims, request._get_current_object()))  # type: ignore[attr-defined]
+                except (PermissionDenied, TokenError) as exc:
+                    refused = _check_refused(auth, exc)
             if refused is not None:
                 return refused
             return view(*args, **kwargs)
@@ -306,6 +392,19 @@ def _permission_decorator(
         return cast(ViewT, wrapper)
 
     return decorator
+
+
+def _forbid(auth: Auth, error: PermissionDenied, scope: str | None = None) -> Response:
+    log.debug("forbidden %s %s: %s", request.method, request.endpoint, error)
+    return reject(Rejection.forbidden(error, realm=auth.realm, scope=scope))
+
+
+def _check_refused(auth: Auth, error: PermissionDenied | TokenError) -> Response:
+    if isinstance(error, PermissionDenied):
+        return _forbid(auth, error)
+    log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
+    expired = isinstance(error, ExpiredTokenError)
+    return reject(Rejection.bad_token(error, realm=auth.realm, expired=expired))
 
 
 def _group_set(groups: str | Iterable[str]) -> frozenset[str]:
