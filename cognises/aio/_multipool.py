@@ -86,6 +86,7 @@ class MultiPoolCore:
             raise ConfigurationError("expected at least one pool configuration, found none")
         self.pools: tuple[VerifierCore, ...] = tuple(made)
         self._by_issuer = by_issuer
+        self._caching = tuple((pool, pool._results) for pool in made if pool._results is not None)
 
     def _make_pool(self, number: int, options: Mapping[str, Any]) -> VerifierCore:
         if not isinstance(options, Mapping):
@@ -138,13 +139,19 @@ class MultiPoolCore:
         handle = None
         if type(token) in _TOKEN_TYPES:
             handle = token[-HANDLE_SIZE:]
-            for pool in self.pools:
-                claims = pool._recall(token, handle, now)
-                if claims is not None:
-                    return self._checked(pool, token, claims)
+            # Every pool's result cache, as a dict lookup each: only a handle found there
+            # costs a call.
+            for cached, results in self._caching:
+                if handle in results:
+                    claims = cached._recall(token, handle, now)
+                    if claims is not None:
+                        return self._checked(cached, token, claims)
         kid, signing_input, segment, signature = parse(token, max_size=self.max_token_size)
         payload = decode_object(segment, "payload")
-        pool = self.pool_for(payload)
+        iss = payload.get("iss")
+        pool = self._by_issuer.get(iss) if type(iss) is str else None
+        if pool is None:
+            pool = self.pool_for(payload)  # raises, naming what is wrong
         key = self.jwks_cache.cached_key(pool.jwks_url, kid)
         if key is None or pool._async_check:
             return None

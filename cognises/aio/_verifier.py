@@ -124,17 +124,6 @@ class VerifierCore:
         """
         if self._async_check:
             return None
-        claims = self._verify_cached(token)
-        if claims is not None and self.check is not None:
-            run_sync_check(self.check, token, claims)
-        return claims
-
-    def retry_after(self) -> float:
-        """Seconds until a failed fetch of the pool's keys may be retried (0: now)."""
-        return self.jwks_cache.retry_after(self.jwks_url)
-
-    def _verify_cached(self, token: str | bytes) -> Claims | None:
-        """``verify_cached`` without the caller's check."""
         now = time.time()
         results = self._results
         handle = None
@@ -150,13 +139,22 @@ class VerifierCore:
                     and self.jwks_cache.current(self.jwks_url, signer_kid) is signer
                 ):
                     results.touch(handle)
+                    if self.check is not None:
+                        run_sync_check(self.check, token, claims)
                     return claims
                 results.discard(handle, token)
         kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
         key = self.jwks_cache.cached_key(self.jwks_url, kid)
         if key is None:
             return None
-        return self._finish(token, handle, kid, signing_input, payload, signature, key, now)
+        claims = self._finish(token, handle, kid, signing_input, payload, signature, key, now)
+        if self.check is not None:
+            run_sync_check(self.check, token, claims)
+        return claims
+
+    def retry_after(self) -> float:
+        """Seconds until a failed fetch of the pool's keys may be retried (0: now)."""
+        return self.jwks_cache.retry_after(self.jwks_url)
 
     async def fetch_and_verify(self, token: str | bytes) -> Claims:
         """The slow path of ``verify``: fetch keys as the JWKS rules allow, then verify.
@@ -164,8 +162,10 @@ class VerifierCore:
         For frameworks that run ``verify_cached`` themselves and await this only when it
         returns None.
         """
-        # An async check left all the work to us: the keys may well be cached.
-        claims = self._verify_cached(token) if self._async_check else None
+        claims = None
+        if self._async_check and self._results is not None and type(token) in _TOKEN_TYPES:
+            # verify_cached left all the work to us, result-cache hits included.
+            claims = self._recall(token, token[-HANDLE_SIZE:], time.time())
         if claims is None:
             kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
             key = await self.jwks_cache.get_key(self.jwks_url, kid)
@@ -177,7 +177,7 @@ class VerifierCore:
         return claims
 
     def _recall(self, token: str | bytes, handle: str | bytes, now: float) -> Claims | None:
-        """The claims of a result-cache hit, else None (``_verify_cached`` inlines this)."""
+        """The claims of a result-cache hit, else None (``verify_cached`` inlines this)."""
         results = self._results
         if results is None:
             return None
