@@ -395,3 +395,29 @@ def test_login_check_options_do_not_mix_with_cognises_pools(issuer):
     app.add("v", login_check(token_use="access"))
     with pytest.raises(ConfigurationError, match="COGNISES_POOLS"):
         app.get("v", "x.y.z")
+
+
+def test_an_async_verifier_check_runs_on_def_and_async_def_views(issuer, kind):
+    seen: list[str] = []
+
+    async def check(header: Any, claims: Any) -> None:
+        seen.append(claims.client_id)
+        if claims.client_id != MACHINE:
+            raise PermissionDenied("machines only")
+
+    pools = [
+        {
+            "region": issuer.region,
+            "user_pool_id": issuer.user_pool_id,
+            "client_ids": [issuer.client_id, MACHINE],
+            "token_use": "access",
+            "check": check,
+        }
+    ]
+    app = App(issuer, kind, COGNISES_POOLS=pools)
+    app.add("m", login_check())
+    token = machine_token(issuer)
+    assert [app.get("m", token).status_code for _ in range(3)] == [200, 200, 200]
+    assert app.get("m", user_token(issuer)).status_code == 403
+    assert seen == [MACHINE, MACHINE, MACHINE, issuer.client_id]
+    assert len(app.calls) == 3
