@@ -336,62 +336,72 @@ def _permission_decorator(
         rules = make_rules(view)
         where = view.__qualname__
 
-        def verified() -> Auth:
+        def refusal() -> Auth | Response:
+            """The request's ``Auth`` when the rules let the user on; else the answer."""
             auth = recall()
             if auth is None:
                 raise ConfigurationError(
                     f"permission_required on {where} ran before any login_check verified "
                     "the request: stack @login_check(...) above @permission_required(...)"
                 )
-            return auth
-
-        def refusal(auth: Auth) -> Response | None:
-            """None when the rules let the user on; else the answer to send."""
             for rule in rules:
                 try:
                     rule.check(auth.claims)
                 except PermissionDenied as exc:
                     return _forbid(auth, exc, rule.scope)
-            return None
+            return auth
 
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                auth = verified()
-                refused = refusal(auth)
-                if refused is None and view_check is not None:
-                    try:
-                        result = view_check(auth.claims, request._get_current_object())  # type: ignore[attr-defined]
-                        if inspect.isawaitable(result):
-                            result = await result
-                        expect_none(view_check, result)
-                    except (PermissionDenied, TokenError) as exc:
-                        refused = _check_refused(auth, exc)
-                if refused is not None:
-                    return refused
+                auth = refusal()
+                if not isinstance(auth, Auth):
+                    return auth
+                if view_check is not None:
+                    refused = await _await_view_check(view_check, auth)
+                    if refused is not None:
+                        return refused
                 return await view(*args, **kwargs)
 
             return cast(ViewT, async_wrapper)
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            auth = verified()
-            refused = refusal(auth)
-            if refused is None and view_check is not None:
-                try:
-                    # An async check runs the way Flask runs async views (ensure_sync).
-                    run = current_app.ensure_sync(view_check)
-                    expect_none(view_check, run(auth.claims, request._get_current_object()))  # type: ignore[attr-defined]
-                except (PermissionDenied, TokenError) as exc:
-                    refused = _check_refused(auth, exc)
-            if refused is not None:
-                return refused
+            auth = refusal()
+            if not isinstance(auth, Auth):
+                return auth
+            if view_check is not None:
+                refused = _run_view_check(view_check, auth)
+                if refused is not None:
+                    return refused
             return view(*args, **kwargs)
 
         return cast(ViewT, wrapper)
 
     return decorator
+
+
+def _run_view_check(check: ViewCheck, auth: Auth) -> Response | None:
+    """Run ``check`` (an async one the way Flask runs async views); None if it passes."""
+    try:
+        run = current_app.ensure_sync(check)
+        expect_none(check, run(auth.claims, request._get_current_object()))  # type: ignore[attr-defined]
+    except (PermissionDenied, TokenError) as exc:
+        return _check_refused(auth, exc)
+    return None
+
+
+async def _await_view_check(check: ViewCheck, auth: Auth) -> Response | None:
+    """Run ``check`` on the view's own loop; None if it passes."""
+    try:
+        result = check(auth.claims, request._get_current_object())  # type: ignore[attr-defined]
+        if inspect.isawaitable(result):
+            result = await result
+        expect_none(check, result)
+    except (PermissionDenied, TokenError) as exc:
+        return _check_refused(auth, exc)
+    return None
 
 
 def _forbid(auth: Auth, error: PermissionDenied, scope: str | None = None) -> Response:
