@@ -10,10 +10,10 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
 
-from cognises._claims import Claims, is_machine
+from cognises._claims import Claims
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
 from cognises._hook import expect_none
-from cognises._permissions import require_groups, require_scopes, scope_set
+from cognises._permissions import scope_set
 from cognises.errors import (
     ConfigurationError,
     ExpiredTokenError,
@@ -25,6 +25,7 @@ from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
 from cognises.flask._current import Auth, recall, remember
 from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
+from cognises.flask._rules import Allows, MemberOf, Rule, Scopes, ViewCheck
 from cognises.flask._state import Binding, state_for
 
 __all__ = ["login_check", "permission_required"]
@@ -241,9 +242,7 @@ def permission_required(
             "any_scopes= or check=, found neither a document nor any rule"
         )
     if permission is not None and group_detail is None:
-        raise ConfigurationError(
-            "permission_required: permission= needs a group document, not groups="
-        )
+        raise ConfigurationError("permission_required: permission= needs a group document")
     if check is not None and not callable(check):
         raise ConfigurationError(
             f"permission_required: expected check to be callable, found {check!r}"
@@ -252,17 +251,17 @@ def permission_required(
     table = permissions_by_group(group_detail) if group_detail is not None else None
     scope_rule = None
     if scopes is not None or any_scopes is not None:
-        scope_rule = _Scopes(
+        scope_rule = Scopes(
             scope_set(scopes or (), "permission_required: scopes"),
             scope_set(any_scopes or (), "permission_required: any_scopes"),
         )
 
-    def make_rules(view: View) -> list[_Rule]:
-        rules: list[_Rule] = []
+    def make_rules(view: View) -> list[Rule]:
+        rules: list[Rule] = []
         if wanted is not None:
-            rules.append(_MemberOf(wanted))
+            rules.append(MemberOf(wanted))
         if table is not None:
-            rules.append(_Allows(table, permission or view.__name__))
+            rules.append(Allows(table, permission or view.__name__))
         if scope_rule is not None:
             rules.append(scope_rule)
         return rules
@@ -270,62 +269,8 @@ def permission_required(
     return _permission_decorator(make_rules, check)
 
 
-ViewCheck = Callable[[Claims, Any], Any]
-
-
-class _Rule:
-    """One kind of rule of ``permission_required``: raises ``PermissionDenied`` to refuse."""
-
-    scope: str | None = None  # the scopes to name in the 403's challenge
-
-    def check(self, claims: Claims) -> None:
-        raise NotImplementedError
-
-
-class _MemberOf(_Rule):
-    def __init__(self, wanted: frozenset[str]) -> None:
-        self.wanted = wanted
-
-    def check(self, claims: Claims) -> None:
-        require_groups(claims, any_of=self.wanted)
-
-
-class _Allows(_Rule):
-    def __init__(self, table: dict[str, frozenset[str]], permission: str) -> None:
-        self.table = table
-        self.permission = permission
-        if not any(permission in allowed for allowed in table.values()):
-            log.warning(
-                "no group of the group document allows %r: every request to it will be "
-                "refused with 403",
-                permission,
-            )
-
-    def check(self, claims: Claims) -> None:
-        if is_machine(claims):
-            raise PermissionDenied(
-                f"expected a user in a group whose allowed_functions hold "
-                f"{self.permission!r}, found a machine token (client credentials), which "
-                "has no groups"
-            )
-        # Any of the user's groups may allow it; a group the document lacks allows nothing.
-        if not any(self.permission in self.table.get(g, ()) for g in claims.groups):
-            raise PermissionDenied(
-                f"expected a group whose allowed_functions hold {self.permission!r}"
-            )
-
-
-class _Scopes(_Rule):
-    def __init__(self, every: frozenset[str], some: frozenset[str]) -> None:
-        self.every, self.some = every, some
-        self.scope = " ".join([*sorted(every), *sorted(some - every)])
-
-    def check(self, claims: Claims) -> None:
-        require_scopes(claims, all_of=self.every, any_of=self.some)
-
-
 def _permission_decorator(
-    make_rules: Callable[[View], list[_Rule]], view_check: ViewCheck | None
+    make_rules: Callable[[View], list[Rule]], view_check: ViewCheck | None
 ) -> Callable[[ViewT], ViewT]:
     def decorator(view: ViewT) -> ViewT:
         if getattr(view, _LOGIN_MARK, False):
