@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cognises._claims import Claims
-from cognises._permissions import require_groups
+from cognises._permissions import require_groups, require_scopes
 from cognises.errors import (
     CognisesError,
     ConfigurationError,
@@ -44,6 +44,7 @@ __all__ = [
     "login_check",
     "permission_required",
     "require_groups",
+    "require_scopes",
 ]
 
 _FLASK_NAMES = frozenset({"Cognises", "current_claims", "login_check", "permission_required"})

@@ -23,7 +23,7 @@ from cognises.errors import (
     NotYetValidError,
 )
 
-__all__ = ["ClaimRules", "check_claims"]
+__all__ = ["ClaimRules", "check_access_audience", "check_claims"]
 
 TokenUse = Literal["id", "access"]
 # Which claim names the app client, by token_use.
@@ -32,6 +32,7 @@ _LAST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 _OPTIONAL_STRINGS = ("email", "cognito:username", "username", "scope", "jti")
 _TOKEN_USES = ("id", "access")
 _NO_GROUPS: list[str] = []  # never changed: the default when a token has no groups
+_NO_AUD = object()  # tells an absent aud from ``"aud": null``, which is no audience at all
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,15 @@ class ClaimRules:
     """What a verifier accepts. ``client_ids`` None means any client of the pool.
 
     ``issuers``: every ``iss`` accepted (a pool's issuers: ``cognises._names.issuers_for``).
+    ``audiences``: the resources (RFC 8707) one of which an access token's ``aud`` must
+    name; None leaves ``aud`` of access tokens optional (but it must be well-formed).
     """
 
     issuers: frozenset[str]
     token_use: TokenUse | None
     client_ids: Set[str] | None
     leeway: float
+    audiences: Set[str] | None = None
 
 
 def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
@@ -56,18 +60,26 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     """
     get = claims.get
     use = get("token_use")
-    client = get("aud") if use == "id" else get("client_id")
+    aud = get("aud", _NO_AUD)
+    client = aud if use == "id" else get("client_id")
     exp = get("exp")
     leeway = rules.leeway
     latest = now + leeway
     allowed = rules.client_ids
     wanted = rules.token_use
+    audiences = rules.audiences
     if (
         type(iss := get("iss")) is str
         and iss in rules.issuers
         and (use == wanted if wanted is not None else use in _TOKEN_USES)
         and type(client) is str
         and (allowed is None or client in allowed)
+        # An access token's aud, when present or required, is the slow path's to judge
+        # unless it is the one string the rules ask for.
+        and (
+            use == "id"
+            or (aud is _NO_AUD if audiences is None else (type(aud) is str and aud in audiences))
+        )
         and type(exp) is int
         and now < exp + leeway
         and exp <= _LAST_TIMESTAMP
@@ -124,6 +136,8 @@ def _check_each(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
             f"found {show(client)}",
             claim=client_claim,
         )
+    if use == "access":
+        check_access_audience(claims, rules.audiences)
 
     exp = claims.get("exp")
     if type(exp) is not int:
@@ -160,6 +174,38 @@ def _check_each(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
             raise _missing_or_mistyped(claims, name, "a string")
     if "auth_time" in claims:
         _number(claims, "auth_time")
+
+
+def check_access_audience(claims: dict[str, Any], audiences: Set[str] | None) -> None:
+    """The resource binding of an access token (RFC 8707): its ``aud``, when it has one.
+
+    ``aud`` is a string or a non-empty list of strings (RFC 7519, section 4.1.3). With
+    ``audiences`` given, one of its values must be one of them: a token made for several
+    resources is meant for each of them, as RFC 7519 says. With None, it is only checked
+    for type: Cognito puts it in when the client asked for a resource, and a verifier
+    that binds to none has nothing to compare it with.
+    """
+    if "aud" not in claims:
+        if audiences is None:
+            return
+        raise MissingClaimError(
+            f"expected an aud claim holding one of {sorted(audiences)}, found none", claim="aud"
+        )
+    aud = claims["aud"]
+    values = [aud] if type(aud) is str else aud
+    if type(values) is not list or not values or any(type(v) is not str for v in values):
+        if type(aud) is list:
+            found = "a list with non-strings" if aud else "an empty list"
+        else:
+            found = type(aud).__name__
+        raise InvalidClaimTypeError(
+            f"expected aud to be a string or a non-empty list of strings, found {found}",
+            claim="aud",
+        )
+    if audiences is not None and not any(value in audiences for value in values):
+        raise InvalidAudienceError(
+            f"expected aud to hold one of {sorted(audiences)}, found {show(aud)}", claim="aud"
+        )
 
 
 def _check_groups(groups: Any) -> None:

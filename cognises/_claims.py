@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
-__all__ = ["Claims"]
+__all__ = ["Claims", "is_machine", "scope_list"]
 
 
 class Claims(Mapping[str, Any]):
@@ -70,9 +70,19 @@ class Claims(Mapping[str, Any]):
 
     @property
     def scopes(self) -> list[str]:
-        """The space-separated ``scope`` of an access token, as a list."""
-        value = self._data.get("scope")
-        return value.split() if isinstance(value, str) else []
+        """The ``scope`` of an access token, split on spaces (only ASCII spaces: RFC 6749)."""
+        return scope_list(self._data)
+
+    @property
+    def is_machine(self) -> bool:
+        """True for a machine-to-machine (client credentials) access token.
+
+        Cognito gives every user's access token a ``username``; a client-credentials token
+        has none, and its ``sub`` is the app client's id (a user's ``sub`` is a UUID).
+        Both must hold: a token that lost its ``username`` to a pre-token-generation
+        trigger is still a user's.
+        """
+        return is_machine(self._data)
 
     @property
     def token_use(self) -> Literal["id", "access"]:
@@ -87,6 +97,28 @@ class Claims(Mapping[str, Any]):
     @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self._data["exp"], tz=timezone.utc)
+
+
+def is_machine(claims: Mapping[str, Any]) -> bool:
+    """Whether verified ``claims`` are a machine's (see ``Claims.is_machine``)."""
+    return (
+        claims.get("token_use") == "access"
+        and "username" not in claims
+        and "cognito:username" not in claims
+        and isinstance(sub := claims.get("sub"), str)
+        and sub == claims.get("client_id")
+    )
+
+
+def scope_list(claims: Mapping[str, Any]) -> list[str]:
+    """The scopes of ``claims``: ``scope`` split on ASCII spaces, empty parts dropped.
+
+    Only U+0020 separates scopes (RFC 6749, section 3.3). ``str.split()`` would also split
+    on U+00A0, U+2003 and other Unicode spaces, so that a scope "admin\u00a0read" (one
+    scope, matching nothing) would grant "admin" and "read".
+    """
+    value = claims.get("scope")
+    return [part for part in value.split(" ") if part] if isinstance(value, str) else []
 
 
 # What a JSON document is made of, and needs no copy. (bool is an int, but not a subtype

@@ -17,7 +17,7 @@ The tree::
     │       ├── InvalidAudienceError  aud (ID token) or client_id (access token)
     │       └── InvalidTokenUseError
     ├── JWKSError                   the keys could not be fetched or parsed (HTTP 503)
-    ├── PermissionDenied            a valid token without the group or permission (HTTP 403)
+    ├── PermissionDenied            a valid token without the group, scope or permission (HTTP 403)
     ├── ConfigurationError          the library was set up wrongly (also a ValueError)
     ├── GroupDetailError            the group document is invalid (also a ValueError)
     └── ProvisioningError           some groups did not converge; ``.report`` says which
@@ -122,7 +122,7 @@ class JWKSError(CognisesError):
 
 
 class PermissionDenied(CognisesError):
-    """A valid token that lacks the required group or permission."""
+    """A valid token that lacks the required group, scope or permission."""
 
 
 class ConfigurationError(CognisesError, ValueError):

@@ -19,6 +19,13 @@ RULES = [
     ClaimRules(issuers=BOTH, token_use="id", client_ids=frozenset({"app"}), leeway=5.0),
     ClaimRules(issuers=frozenset({ISSUER}), token_use=None, client_ids=None, leeway=0.0),
     ClaimRules(issuers=BOTH, token_use="access", client_ids=frozenset({"app", "b"}), leeway=0.0),
+    ClaimRules(
+        issuers=BOTH,
+        token_use=None,
+        client_ids=frozenset({"app"}),
+        leeway=0.0,
+        audiences=frozenset({"https://api", "urn:b"}),
+    ),
 ]
 
 odd = st.one_of(
@@ -40,7 +47,9 @@ times = st.one_of(
 VALUES: dict[str, Any] = {
     "iss": st.sampled_from([ISSUER, UPDATED, ISSUER + "/", ""]) | odd,
     "token_use": st.sampled_from(["id", "access", "refresh"]) | odd,
-    "aud": st.sampled_from(["app", "b", "other"]) | odd,
+    "aud": st.sampled_from(["app", "b", "other", "https://api", "urn:b"])
+    | st.lists(st.sampled_from(["app", "https://api", "other"]), max_size=3)
+    | odd,
     "client_id": st.sampled_from(["app", "b", "other"]) | odd,
     "exp": times,
     "nbf": times,
@@ -68,10 +77,20 @@ VALID = {
 }
 
 
+VALID_ACCESS = {
+    **{k: v for k, v in VALID.items() if k not in ("aud", "email", "cognito:username")},
+    "token_use": "access",
+    "client_id": "app",
+    "username": "alice",
+    "scope": "openid",
+    "aud": "https://api",
+}
+
+
 @st.composite
 def claims(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid ID token's claims with a few of them changed, added or removed."""
-    payload = dict(VALID)
+    """A valid ID or access token's claims with a few of them changed, added or removed."""
+    payload = dict(draw(st.sampled_from([VALID, VALID_ACCESS])))
     for name in draw(st.sets(st.sampled_from(sorted(VALUES)), max_size=3)):
         payload[name] = draw(VALUES[name])
     for name in draw(st.sets(st.sampled_from(sorted(VALUES)), max_size=2)):

@@ -1,11 +1,12 @@
 """The asyncio core of cognises: token verification and (with the ``aws`` extra) provisioning."""
 
 from cognises._claims import Claims
-from cognises._permissions import require_groups
+from cognises._permissions import require_groups, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
 from cognises.aio._clients import aws_clients
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._multipool import MultiPoolVerifier
 from cognises.aio._provision import create_update, delete_groups
 from cognises.aio._retry import RetryPolicy
 from cognises.aio._users import (
@@ -25,6 +26,7 @@ __all__ = [
     "GroupReport",
     "JWKSCache",
     "MembershipReport",
+    "MultiPoolVerifier",
     "ProvisioningReport",
     "RetryPolicy",
     "add_users_to_group",
@@ -36,4 +38,5 @@ __all__ = [
     "list_users_in_group",
     "remove_users_from_group",
     "require_groups",
+    "require_scopes",
 ]

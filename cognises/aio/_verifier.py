@@ -7,13 +7,14 @@ import logging
 import math
 import time
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
+from cognises._hook import Check, is_async, run_check, run_sync_check
 from cognises._names import check_region, check_regions, check_user_pool_id, issuers_for
 from cognises._results import HANDLE_SIZE, ResultCache
 from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_object, parse
@@ -48,6 +49,17 @@ class VerifierCore:
     the pool is replicated to, whose endpoints issue the original form under their own
     region. ``issuer``: accept exactly this one instead (a local emulator's). Either way
     the keys come from one URL, by default under the original form of ``region``.
+
+    ``audiences``: the resources (RFC 8707 resource indicators) this server is; an access
+    token must then carry an ``aud`` naming one of them, besides an accepted
+    ``client_id``. None: an access token's ``aud`` is only checked for type.
+
+    ``check``: a function ``check(header, claims)`` (or an ``async def``) run after every
+    built-in check, on every verification, result-cache hits included. It returns None,
+    or raises ``TokenError`` (401) or ``PermissionDenied`` (403) to refuse; anything else
+    it raises goes up as the bug it is. An async check makes ``verify_cached`` return None
+    every time (``fetch_and_verify`` awaits it); on the sync verifier it then runs on
+    cognises' own event loop, so give the sync verifier a plain function.
     """
 
     def __init__(
@@ -65,6 +77,8 @@ class VerifierCore:
         cache_size: int = 1024,
         max_token_size: int = MAX_TOKEN_SIZE,
         allow_insecure_jwks_url: bool = False,
+        audiences: str | Iterable[str] | None = None,
+        check: Check | None = None,
     ) -> None:
         check_region(region, "region")
         check_user_pool_id(user_pool_id, "user_pool_id", region=region)
@@ -84,6 +98,9 @@ class VerifierCore:
                 f"{leeway!r}, {cache_size!r} and {max_token_size!r}"
             )
         clients = _client_set(client_ids)
+        resources = _audience_set(audiences, token_use)
+        if check is not None and not callable(check):
+            raise ConfigurationError(f"expected check to be callable, found {check!r}")
         if clients is None:
             log.warning(
                 "CognitoVerifier for %s accepts tokens of every app client of the pool; "
@@ -94,14 +111,21 @@ class VerifierCore:
         self.user_pool_id = user_pool_id
         self.additional_regions = replicas
         self.issuer = issuer or f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        # Every iss this verifier accepts: what MultiPoolVerifier routes by.
         self.issuers = (
             frozenset([issuer]) if issuer else issuers_for(region, user_pool_id, replicas)
         )
         self.jwks_url = jwks_url or f"{self.issuer}/.well-known/jwks.json"
         check_jwks_url(self.jwks_url, allow_insecure=allow_insecure_jwks_url)
         self.rules = ClaimRules(
-            issuers=self.issuers, token_use=token_use, client_ids=clients, leeway=float(leeway)
+            issuers=self.issuers,
+            token_use=token_use,
+            client_ids=clients,
+            leeway=float(leeway),
+            audiences=resources,
         )
+        self.check = check
+        self._async_check = is_async(check)
         self.jwks_cache = jwks_cache or JWKSCache()
         self.max_token_size = max_token_size
         self._results = ResultCache(cache_size) if cache_size else None
@@ -115,9 +139,11 @@ class VerifierCore:
     def verify_cached(self, token: str | bytes) -> Claims | None:
         """Verify with the keys already cached, on the caller's thread, without awaiting.
 
-        Returns None when the keys must be fetched first (then call ``verify``). Raises
-        like ``verify`` otherwise.
+        Returns None when the keys must be fetched first, or the check is async (then call
+        ``fetch_and_verify``). Raises like ``verify`` otherwise.
         """
+        if self._async_check:
+            return None
         now = time.time()
         results = self._results
         handle = None
@@ -133,13 +159,22 @@ class VerifierCore:
                     and self.jwks_cache.current(self.jwks_url, signer_kid) is signer
                 ):
                     results.touch(handle)
+                    if self.check is not None:
+                        run_sync_check(self.check, token, claims)
                     return claims
                 results.discard(handle, token)
         kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
         key = self.jwks_cache.cached_key(self.jwks_url, kid)
         if key is None:
             return None
-        return self._finish(token, handle, kid, signing_input, payload, signature, key, now)
+        claims = self._finish(token, handle, kid, signing_input, payload, signature, key, now)
+        if self.check is not None:
+            run_sync_check(self.check, token, claims)
+        return claims
+
+    def retry_after(self) -> float:
+        """Seconds until a failed fetch of the pool's keys may be retried (0: now)."""
+        return self.jwks_cache.retry_after(self.jwks_url)
 
     async def fetch_and_verify(self, token: str | bytes) -> Claims:
         """The slow path of ``verify``: fetch keys as the JWKS rules allow, then verify.
@@ -147,10 +182,33 @@ class VerifierCore:
         For frameworks that run ``verify_cached`` themselves and await this only when it
         returns None.
         """
-        kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
-        key = await self.jwks_cache.get_key(self.jwks_url, kid)
-        handle = token[-HANDLE_SIZE:] if self._results is not None else None  # parse checked it
-        return self._finish(token, handle, kid, signing_input, payload, signature, key, time.time())
+        claims = None
+        if self._async_check and self._results is not None and type(token) in _TOKEN_TYPES:
+            # verify_cached left all the work to us, result-cache hits included.
+            claims = self._recall(token, token[-HANDLE_SIZE:], time.time())
+        if claims is None:
+            kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
+            key = await self.jwks_cache.get_key(self.jwks_url, kid)
+            handle = token[-HANDLE_SIZE:] if self._results is not None else None  # parse checked it
+            now = time.time()
+            claims = self._finish(token, handle, kid, signing_input, payload, signature, key, now)
+        if self.check is not None:
+            await run_check(self.check, token, claims)
+        return claims
+
+    def _recall(self, token: str | bytes, handle: str | bytes, now: float) -> Claims | None:
+        """The claims of a result-cache hit, else None (``verify_cached`` inlines this)."""
+        results = self._results
+        if results is None:
+            return None
+        hit = results.get(handle)
+        if hit is not None and hit[0] == token:
+            _, claims, valid_until, signer_kid, signer = hit
+            if now < valid_until and self.jwks_cache.current(self.jwks_url, signer_kid) is signer:
+                results.touch(handle)
+                return claims
+            results.discard(handle, token)
+        return None
 
     def _finish(
         self,
@@ -162,9 +220,12 @@ class VerifierCore:
         signature: bytes,
         key: RSAPublicKey,
         now: float,
+        payload: dict[str, Any] | None = None,
     ) -> Claims:
+        """Check the signature, then the claims; ``payload``: the segment, when decoded."""
         check_signature(kid, signing_input, signature, key)
-        payload = decode_object(payload_segment, "payload")
+        if payload is None:
+            payload = decode_object(payload_segment, "payload")
         rules = self.rules
         check_claims(payload, rules, now)
         claims = _adopt(payload)
@@ -207,6 +268,24 @@ def _client_set(client_ids: str | Iterable[str] | None) -> frozenset[str] | None
             f"expected client_ids to be non-empty strings, found {sorted(map(repr, clients))}"
         )
     return clients
+
+
+def _audience_set(
+    audiences: str | Iterable[str] | None, token_use: str | None
+) -> frozenset[str] | None:
+    if audiences is None:
+        return None
+    if token_use == "id":
+        raise ConfigurationError(
+            "expected audiences only with token_use 'access' or None: an ID token's aud is "
+            "its app client (client_ids), not a resource"
+        )
+    values = frozenset([audiences] if isinstance(audiences, str) else audiences)
+    if not values or not all(isinstance(a, str) and a for a in values):
+        raise ConfigurationError(
+            f"expected audiences to be non-empty strings, found {sorted(map(repr, values))}"
+        )
+    return values
 
 
 def check_jwks_url(url: str, *, allow_insecure: bool) -> None:

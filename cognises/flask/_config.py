@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from cognises._names import check_region, check_regions, check_user_pool_id
 from cognises.aio._jwks import JWKSCache
@@ -29,6 +29,7 @@ __all__ = [
     "check_config",
     "client_id_set",
     "jwks_cache_of",
+    "pool_list",
 ]
 
 TokenUse: TypeAlias = Literal["id", "access"] | None
@@ -66,6 +67,7 @@ class PoolConfig:
     token_use: TokenUse
     jwks_url: str | None
     additional_regions: frozenset[str] = frozenset()
+    audiences: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,16 @@ class PoolSpec:
             jwks_url = _optional_str(config, "COGNISES_JWKS_URL") if same_pool else None
         token_use = self.token_use
         if isinstance(token_use, Unset):
-            token_use = config.get("COGNISES_TOKEN_USE", DEFAULT_TOKEN_USE)
-            _check_token_use(token_use, "COGNISES_TOKEN_USE")
+            token_use = _config_token_use(config)
         replicas = _additional_regions(config) if same_pool else frozenset()
-        return PoolConfig(region, pool, client_ids, token_use, jwks_url, replicas)
+        # Resources belong to the server, not to a pool, but a pool named in the code
+        # may be another server's: the same rule as for client ids.
+        audiences = (
+            _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
+            if same_pool
+            else None
+        )
+        return PoolConfig(region, pool, client_ids, token_use, jwks_url, replicas, audiences)
 
 
 @dataclass(frozen=True)
@@ -208,6 +216,8 @@ def check_config(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"COGNISES_JWKS_URL: {exc}") from None
     _additional_regions(config)
     jwks_cache_of(config)
+    _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
+    pool_list(config)
 
 
 def jwks_cache_of(config: Mapping[str, Any]) -> JWKSCache | None:
@@ -258,6 +268,62 @@ def _additional_regions(config: Mapping[str, Any]) -> frozenset[str]:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     return check_regions(value, "COGNISES_ADDITIONAL_REGIONS")
+
+
+def pool_list(config: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """``COGNISES_POOLS``: one dict per pool, as ``MultiPoolVerifier`` takes them.
+
+    Each holds ``region`` and ``user_pool_id`` and may hold ``client_ids`` (a list, or
+    ids separated by commas), ``token_use`` (default ``COGNISES_TOKEN_USE``, else "id"),
+    ``audiences``, ``jwks_url``, ``check`` and ``leeway``.
+    """
+    pools = config.get("COGNISES_POOLS")
+    if pools is None:
+        return None
+    if isinstance(pools, (str, bytes, Mapping)) or not isinstance(pools, Iterable):
+        raise ConfigurationError(
+            f"COGNISES_POOLS: expected a list of dicts, found {type(pools).__name__}"
+        )
+    for key in ("COGNISES_REGION", "COGNISES_USER_POOL_ID"):
+        if config.get(key) is not None:
+            raise ConfigurationError(
+                f"COGNISES_POOLS and {key} are both set: login_check() would not know which "
+                "to use; put that pool in COGNISES_POOLS"
+            )
+    token_use = _config_token_use(config)
+    made = []
+    for number, pool in enumerate(pools):
+        if not isinstance(pool, Mapping):
+            raise ConfigurationError(
+                f"COGNISES_POOLS[{number}]: expected a dict, found {type(pool).__name__}"
+            )
+        where = f"COGNISES_POOLS[{number}]"
+        options = {"token_use": token_use, **pool}
+        _check_token_use(options["token_use"], f"{where}: token_use")
+        if "client_ids" in options:
+            options["client_ids"] = client_id_set(options["client_ids"], f"{where}: client_ids")
+        if "audiences" in options:
+            options["audiences"] = _string_set(options["audiences"], f"{where}: audiences")
+        made.append(options)
+    if not made:
+        raise ConfigurationError("COGNISES_POOLS: expected at least one pool, found none")
+    return made
+
+
+def _config_token_use(config: Mapping[str, Any]) -> TokenUse:
+    token_use = config.get("COGNISES_TOKEN_USE", DEFAULT_TOKEN_USE)
+    _check_token_use(token_use, "COGNISES_TOKEN_USE")
+    return cast(TokenUse, token_use)
+
+
+def _string_set(value: object, where: str) -> frozenset[str] | None:
+    """Like ``client_id_set``: a list, or a string of values separated by commas."""
+    try:
+        return client_id_set(value, where)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{where}: expected one or more non-empty strings, found {value!r}"
+        ) from None
 
 
 def _check_token_use(value: object, where: str) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Request, Response, current_app, request
-from werkzeug.routing import Rule
+from flask import Flask, Response, current_app, request
 
 from cognises._claims import Claims
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
-from cognises._permissions import require_groups
+from cognises._hook import expect_none
+from cognises._permissions import scope_set
 from cognises.errors import (
     ConfigurationError,
     ExpiredTokenError,
@@ -23,10 +22,11 @@ from cognises.errors import (
     TokenError,
 )
 from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
-from cognises.flask._current import recall, remember
-from cognises.flask._endpoints import PERMISSION_MARK, rules_of, warn_shared_names
+from cognises.flask._current import Auth, recall, remember
+from cognises.flask._endpoints import PERMISSION_MARK
 from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
+from cognises.flask._rules import Allows, MemberOf, Rule, Scopes, ViewCheck
 from cognises.flask._state import Binding, state_for
 
 __all__ = ["SPEC_MARK", "login_check", "permission_required"]
@@ -135,7 +135,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
         binding, token = begun
         try:
             claims = binding.verifier.verify(token)
-        except (TokenError, JWKSError) as exc:
+        except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
         return view(*_accept(binding, claims, pass_response), *args, **kwargs)
 
@@ -156,7 +156,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 # On this view's own loop: the cache wakes waiters on whichever loop they
                 # are, and keeps nothing bound to a loop that Flask is about to close.
                 claims = await verifier.fetch_and_verify(token)
-        except (TokenError, JWKSError) as exc:
+        except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
         return await view(*_accept(binding, claims, pass_response), *args, **kwargs)
 
@@ -182,13 +182,14 @@ def _begin(spec: PoolSpec) -> tuple[Binding, str] | Response:
     return binding, token
 
 
-def _refuse(binding: Binding, error: TokenError | JWKSError) -> Response:
+def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) -> Response:
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
     if isinstance(error, JWKSError):
-        verifier = binding.verifier
-        retry_after = verifier.jwks_cache.retry_after(verifier.jwks_url)
+        retry_after = binding.verifier.retry_after()
         return reject(Rejection.unavailable(error, retry_after=retry_after))
+    if isinstance(error, PermissionDenied):  # from the verifier's check=
+        return reject(Rejection.forbidden(error, realm=binding.realm))
     expired = isinstance(error, ExpiredTokenError)
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 
@@ -212,6 +213,9 @@ def permission_required(
     *,
     permission: str | None = None,
     groups: str | Iterable[str] | None = None,
+    scopes: str | Iterable[str] | None = None,
+    any_scopes: str | Iterable[str] | None = None,
+    check: ViewCheck | None = None,
 ) -> Callable[[ViewT], ViewT]:
     """Serve the view only to users in a group that allows it; stack under ``login_check``.
 
@@ -226,7 +230,19 @@ def permission_required(
     those groups.
 
     A user is let in when **any** of their groups allows the view. A user in no group, or
-    only in groups the document does not list, gets 403 and the view is not called.
+    only in groups the document does not list, gets 403 and the view is not called; so
+    does a machine token (client credentials), which has no groups.
+
+    ``scopes=[...]``: the access token must hold every one of these scopes;
+    ``any_scopes=[...]``: at least one of these. Refused with 403 and
+    ``WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`` (RFC 6750).
+
+    ``check=f``: ``f(claims, request)`` (``def`` or ``async def``) for any other rule of
+    this view; it returns None, or raises ``PermissionDenied`` (403) or ``TokenError``
+    (401) to refuse. Anything else it raises is a bug and becomes a 500.
+
+    Every kind given must pass: groups (or the group document), then scopes, then the
+    check, the first failure answering.
 
     Must sit below ``login_check``, which verifies the token first::
 
@@ -243,105 +259,45 @@ def permission_required(
             "permission_required must be called: use @permission_required(group_detail) "
             "or @permission_required(groups=[...])"
         )
-    if (group_detail is None) == (groups is None):
+    if group_detail is not None and groups is not None:
         raise ConfigurationError(
-            "permission_required: expected either a group document or groups=[...], "
-            f"found {'both' if groups is not None else 'neither'}"
+            "permission_required: expected either a group document or groups=[...], found both"
         )
-    if groups is not None:
-        if permission is not None:
-            raise ConfigurationError(
-                "permission_required: permission= needs a group document, not groups="
-            )
-        wanted = _group_set(groups)
-        return _permission_decorator(lambda _view: _MemberOf(wanted))
-    assert group_detail is not None
-    table = permissions_by_group(group_detail)
-    return _permission_decorator(lambda view: _Allows(table, permission, view.__name__))
+    if all(kind is None for kind in (group_detail, groups, scopes, any_scopes, check)):
+        raise ConfigurationError(
+            "permission_required: expected a group document, groups=, scopes=, "
+            "any_scopes= or check=, found neither a document nor any rule"
+        )
+    if permission is not None and group_detail is None:
+        raise ConfigurationError("permission_required: permission= needs a group document")
+    if check is not None and not callable(check):
+        raise ConfigurationError(
+            f"permission_required: expected check to be callable, found {check!r}"
+        )
+    wanted = _group_set(groups) if groups is not None else None
+    table = permissions_by_group(group_detail) if group_detail is not None else None
+    scope_rule = None
+    if scopes is not None or any_scopes is not None:
+        scope_rule = Scopes(
+            scope_set(scopes or (), "permission_required: scopes"),
+            scope_set(any_scopes or (), "permission_required: any_scopes"),
+        )
 
+    def make_rules(view: View) -> list[Rule]:
+        rules: list[Rule] = []
+        if wanted is not None:
+            rules.append(MemberOf(wanted))
+        if table is not None:
+            rules.append(Allows(table, permission, view.__name__))
+        if scope_rule is not None:
+            rules.append(scope_rule)
+        return rules
 
-class _MemberOf:
-    by_view = False
-
-    def __init__(self, wanted: frozenset[str]) -> None:
-        self.wanted = wanted
-
-    def check(self, claims: Claims, request: Request) -> None:
-        require_groups(claims, any_of=self.wanted)
-
-
-# What _Allows learnt of one URL rule: the rule (weakly: apps come and go, in tests by the
-# hundred), the groups allowed under it, and what a refusal says was expected.
-_Learnt = tuple["weakref.ref[Rule]", frozenset[str], str]
-_MAX_LEARNT = 4096
-
-
-class _Allows:
-    """The groups whose ``allowed_functions`` name the view; see ``permission_required``."""
-
-    def __init__(
-        self, table: dict[str, frozenset[str]], permission: str | None, view_name: str
-    ) -> None:
-        self.table = table
-        self.name = permission or view_name
-        # Named after the view (not by permission=): an endpoint name also allows it.
-        self.by_view = permission is None
-        self.bare_groups = _allowing(table, self.name)
-        self._expected = f"expected a group whose allowed_functions hold {self.name!r}"
-        self._learnt: dict[int, _Learnt] = {}
-        qualified = "." + self.name
-        if not self.bare_groups and not (
-            self.by_view and any(f.endswith(qualified) for fs in table.values() for f in fs)
-        ):
-            log.warning(
-                "no group of the group document allows %r: every request to it will be "
-                "refused with 403",
-                self.name,
-            )
-
-    def check(self, claims: Claims, request: Request) -> None:
-        # Any of the user's groups may allow it; a group the document lacks allows nothing.
-        allowed, expected = self.bare_groups, self._expected
-        if self.by_view:
-            rule = request.url_rule
-            if rule is not None:
-                learnt = self._learnt.get(id(rule))
-                if learnt is None or learnt[0]() is not rule:
-                    learnt = self._learn(rule)
-                _, allowed, expected = learnt
-        for group in claims.groups:
-            if group in allowed:
-                return
-        raise PermissionDenied(expected)
-
-    def _learn(self, rule: Rule) -> _Learnt:
-        """The groups allowed under ``rule``: by the view's name, or by its endpoint.
-
-        The endpoint counts only when it serves this very view: a view called from
-        another view's request must not be allowed by that other endpoint's name.
-        """
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        warn_shared_names(app, state_for(app))
-        endpoint = rule.endpoint
-        allowed, expected = self.bare_groups, self._expected
-        if endpoint != self.name and any(
-            r is self for r in rules_of(app.view_functions.get(endpoint))
-        ):
-            allowed = allowed | _allowing(self.table, endpoint)
-            expected = f"{expected} or {endpoint!r}"
-        if len(self._learnt) >= _MAX_LEARNT:
-            self._learnt.clear()
-        learnt: _Learnt = (weakref.ref(rule), allowed, expected)
-        self._learnt[id(rule)] = learnt
-        return learnt
-
-
-def _allowing(table: dict[str, frozenset[str]], name: str) -> frozenset[str]:
-    return frozenset(group for group, allowed in table.items() if name in allowed)
+    return _permission_decorator(make_rules, check)
 
 
 def _permission_decorator(
-    make_rule: Callable[[View], _MemberOf | _Allows],
+    make_rules: Callable[[View], list[Rule]], view_check: ViewCheck | None
 ) -> Callable[[ViewT], ViewT]:
     def decorator(view: ViewT) -> ViewT:
         if getattr(view, _LOGIN_MARK, False):
@@ -349,47 +305,94 @@ def _permission_decorator(
                 f"permission_required is above login_check on {view.__qualname__}: it must "
                 "be below, so that the token is verified before permissions are checked"
             )
-        rule = make_rule(view)
+        rules = make_rules(view)
+        # The rule named after the view, for finding its endpoints (flask/_endpoints.py).
+        named = next((rule for rule in rules if rule.by_view), None)
         where = view.__qualname__
 
-        def refusal() -> Response | None:
-            """None when the user may go on; else the answer to send."""
+        def refusal() -> Auth | Response:
+            """The request's ``Auth`` when the rules let the user on; else the answer."""
             auth = recall()
             if auth is None:
                 raise ConfigurationError(
                     f"permission_required on {where} ran before any login_check verified "
                     "the request: stack @login_check(...) above @permission_required(...)"
                 )
-            try:
-                rule.check(auth.claims, auth.request)  # type: ignore[arg-type]
-            except PermissionDenied as exc:
-                log.debug("forbidden %s %s: %s", request.method, request.endpoint, exc)
-                return reject(Rejection.forbidden(exc, realm=auth.realm))
-            return None
+            for rule in rules:
+                try:
+                    rule.check(auth.claims, auth.request)  # type: ignore[arg-type]
+                except PermissionDenied as exc:
+                    return _forbid(auth, exc, rule.scope)
+            return auth
 
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                refused = refusal()
-                if refused is not None:
-                    return refused
+                auth = refusal()
+                if not isinstance(auth, Auth):
+                    return auth
+                if view_check is not None:
+                    refused = await _await_view_check(view_check, auth)
+                    if refused is not None:
+                        return refused
                 return await view(*args, **kwargs)
 
-            setattr(async_wrapper, PERMISSION_MARK, rule)
+            if named is not None:
+                setattr(async_wrapper, PERMISSION_MARK, named)
             return cast(ViewT, async_wrapper)
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            refused = refusal()
-            if refused is not None:
-                return refused
+            auth = refusal()
+            if not isinstance(auth, Auth):
+                return auth
+            if view_check is not None:
+                refused = _run_view_check(view_check, auth)
+                if refused is not None:
+                    return refused
             return view(*args, **kwargs)
 
-        setattr(wrapper, PERMISSION_MARK, rule)
+        if named is not None:
+            setattr(wrapper, PERMISSION_MARK, named)
         return cast(ViewT, wrapper)
 
     return decorator
+
+
+def _run_view_check(check: ViewCheck, auth: Auth) -> Response | None:
+    """Run ``check`` (an async one the way Flask runs async views); None if it passes."""
+    try:
+        run = current_app.ensure_sync(check)
+        expect_none(check, run(auth.claims, request._get_current_object()))  # type: ignore[attr-defined]
+    except (PermissionDenied, TokenError) as exc:
+        return _check_refused(auth, exc)
+    return None
+
+
+async def _await_view_check(check: ViewCheck, auth: Auth) -> Response | None:
+    """Run ``check`` on the view's own loop; None if it passes."""
+    try:
+        result = check(auth.claims, request._get_current_object())  # type: ignore[attr-defined]
+        if inspect.isawaitable(result):
+            result = await result
+        expect_none(check, result)
+    except (PermissionDenied, TokenError) as exc:
+        return _check_refused(auth, exc)
+    return None
+
+
+def _forbid(auth: Auth, error: PermissionDenied, scope: str | None = None) -> Response:
+    log.debug("forbidden %s %s: %s", request.method, request.endpoint, error)
+    return reject(Rejection.forbidden(error, realm=auth.realm, scope=scope))
+
+
+def _check_refused(auth: Auth, error: PermissionDenied | TokenError) -> Response:
+    if isinstance(error, PermissionDenied):
+        return _forbid(auth, error)
+    log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
+    expired = isinstance(error, ExpiredTokenError)
+    return reject(Rejection.bad_token(error, realm=auth.realm, expired=expired))
 
 
 def _group_set(groups: str | Iterable[str]) -> frozenset[str]:

@@ -12,7 +12,7 @@ from cognises.errors import ConfigurationError
 from cognises.flask._config import PoolSpec, check_config
 from cognises.flask._rejection import Reason, Rejection
 from cognises.flask._state import attach, state_for
-from cognises.sync import CognitoVerifier
+from cognises.sync import CognitoVerifier, MultiPoolVerifier
 
 __all__ = ["Cognises", "RejectionHandler", "reject"]
 
@@ -43,6 +43,16 @@ class Cognises:
         "id" (default), "access", or None for either.
     ``COGNISES_JWKS_URL``
         where to fetch the pool's keys, when not from Cognito itself (an emulator).
+    ``COGNISES_AUDIENCES``
+        the resources (RFC 8707) this API is: an access token must then carry an ``aud``
+        naming one of them, besides an accepted client id. A list, or a string of
+        values separated by commas. Needs ``COGNISES_TOKEN_USE`` "access" or None.
+    ``COGNISES_POOLS``
+        several pools for ``login_check()``: a list of dicts, each with ``region`` and
+        ``user_pool_id`` and any of ``client_ids``, ``token_use`` (default
+        ``COGNISES_TOKEN_USE``), ``audiences``, ``jwks_url``, ``check``, ``leeway``. A
+        token goes to the pool that issued it (its ``iss``). Not with
+        ``COGNISES_REGION`` / ``COGNISES_USER_POOL_ID``.
     ``COGNISES_TOKEN_LOCATION``
         "header", "cookie" or both (default): where tokens are looked for.
     ``COGNISES_COOKIE_NAME``
@@ -103,8 +113,8 @@ class Cognises:
             return None
         return self._handlers.get("unauthorized")
 
-    def get_verifier(self, app: Flask | None = None) -> CognitoVerifier:
-        """The verifier of ``login_check()`` (the config's pool) for ``app``.
+    def get_verifier(self, app: Flask | None = None) -> CognitoVerifier | MultiPoolVerifier:
+        """The verifier of ``login_check()`` (the config's pool, or pools) for ``app``.
 
         Checks the config, which otherwise happens on the first request. Call
         ``get_verifier(app).hydrate()`` at startup to fetch the keys ahead of it.

@@ -81,8 +81,9 @@ class Rejection:
         return cls(reason, {"WWW-Authenticate": challenge}, error)
 
     @classmethod
-    def forbidden(cls, error: CognisesError, *, realm: str) -> Rejection:
-        challenge = _challenge(realm, "insufficient_scope", _MESSAGE["forbidden"])
+    def forbidden(cls, error: CognisesError, *, realm: str, scope: str | None = None) -> Rejection:
+        """``scope``: the scopes the view needs, space-separated (RFC 6750, section 3)."""
+        challenge = _challenge(realm, "insufficient_scope", _MESSAGE["forbidden"], scope)
         return cls("forbidden", {"WWW-Authenticate": challenge}, error)
 
     @classmethod
@@ -92,12 +93,19 @@ class Rejection:
         return cls("unavailable", {"Retry-After": str(seconds)}, error)
 
 
-def _challenge(realm: str, error: str | None = None, description: str | None = None) -> str:
+def _challenge(
+    realm: str,
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+) -> str:
     params = [("realm", realm)]
     if error is not None:
         params.append(("error", error))
     if description is not None:
         params.append(("error_description", description))
+    if scope is not None:
+        params.append(("scope", scope))
     return "Bearer " + ", ".join(f'{name}="{_quote(value)}"' for name, value in params)
 
 

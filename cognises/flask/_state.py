@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._verifier import VerifierCore
 from cognises.errors import ConfigurationError
-from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig, jwks_cache_of
+from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig, jwks_cache_of, pool_list
 from cognises.flask._token_source import TokenSource
-from cognises.sync import CognitoVerifier
+from cognises.sync import CognitoVerifier, MultiPoolVerifier
 
 if TYPE_CHECKING:
     from cognises.flask._extension import Cognises
@@ -36,7 +37,7 @@ _states_lock = threading.Lock()
 class Binding:
     """One ``login_check`` spec resolved against one app: all a request needs."""
 
-    verifier: CognitoVerifier
+    verifier: CognitoVerifier | MultiPoolVerifier
     source: TokenSource
     realm: str
     exempt_options: bool
@@ -52,6 +53,7 @@ class AppState:
         self._jwks_cache: JWKSCache | None = None
         self._request_config: RequestConfig | None = None
         self._verifiers: dict[PoolConfig, CognitoVerifier] = {}
+        self._multi: MultiPoolVerifier | None = None
         self._bindings: dict[PoolSpec, Binding] = {}
         self._trusted: dict[str, Any] = {}
         # Set once the app's permission names were looked at (flask/_endpoints.py).
@@ -68,11 +70,14 @@ class AppState:
                 if self._request_config is None:
                     self._request_config = RequestConfig.from_config(config)
                 requests = self._request_config
-                verifier = self._verifier(spec.resolve(config), config)
+                verifier = self._multi_verifier(spec, config) or self._verifier(
+                    spec.resolve(config), config
+                )
+                first = verifier.pools[0] if isinstance(verifier, MultiPoolVerifier) else verifier
                 binding = Binding(
                     verifier=verifier,
                     source=requests.source,
-                    realm=requests.realm or verifier.user_pool_id,
+                    realm=requests.realm or first.user_pool_id,
                     exempt_options=requests.exempt_options,
                 )
                 self._bindings[spec] = binding
@@ -83,9 +88,39 @@ class AppState:
         with self._lock:
             cache = self._cache(config)
             self._trusted[issuer] = jwks
-            for verifier in self._verifiers.values():
+            pools: list[VerifierCore] = list(self._verifiers.values())
+            if self._multi is not None:
+                pools.extend(self._multi.pools)
+            for verifier in pools:
                 if issuer in verifier.issuers:
                     cache.load(verifier.jwks_url, jwks)
+
+    def _multi_verifier(
+        self, spec: PoolSpec, config: Mapping[str, Any]
+    ) -> MultiPoolVerifier | None:
+        """The verifier of ``COGNISES_POOLS`` when ``spec`` is ``login_check()``'s, if set."""
+        if spec.region is not None:
+            return None
+        pools = pool_list(config)
+        if pools is None:
+            return None
+        if spec != PoolSpec():
+            raise ConfigurationError(
+                "login_check() with COGNISES_POOLS takes every option from each pool's "
+                f"entry; found options given to it as well: {spec!r}"
+            )
+        if self._multi is None:
+            try:
+                multi = MultiPoolVerifier(pools, jwks_cache=self._cache(config))
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"COGNISES_POOLS: {exc}") from None
+            for pool in multi.pools:
+                for issuer in pool.issuers:
+                    trusted = self._trusted.get(issuer)
+                    if trusted is not None:
+                        multi.jwks_cache.load(pool.jwks_url, trusted)
+            self._multi = multi
+        return self._multi
 
     def _verifier(self, pool: PoolConfig, config: Mapping[str, Any]) -> CognitoVerifier:
         verifier = self._verifiers.get(pool)
@@ -99,6 +134,7 @@ class AppState:
                 jwks_url=pool.jwks_url,
                 jwks_cache=cache,
                 additional_regions=pool.additional_regions,
+                audiences=pool.audiences,
             )
             for issuer, trusted in self._trusted.items():
                 if issuer in verifier.issuers:

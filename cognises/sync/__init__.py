@@ -1,7 +1,7 @@
 """Blocking twins of ``cognises.aio``, for Flask views, scripts and other threads."""
 
 from cognises._claims import Claims
-from cognises._permissions import require_groups
+from cognises._permissions import require_groups, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
@@ -15,6 +15,7 @@ from cognises.sync._aws import (
     list_users_in_group,
     remove_users_from_group,
 )
+from cognises.sync._multipool import MultiPoolVerifier
 from cognises.sync._verifier import CognitoVerifier
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "GroupReport",
     "JWKSCache",
     "MembershipReport",
+    "MultiPoolVerifier",
     "ProvisioningReport",
     "RetryPolicy",
     "add_users_to_group",
@@ -35,4 +37,5 @@ __all__ = [
     "list_users_in_group",
     "remove_users_from_group",
     "require_groups",
+    "require_scopes",
 ]
