@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from flask import g, request
 from werkzeug.local import LocalProxy
 
 from cognises._claims import Claims
+from cognises.aio._verifier import VerifierCore
 
 __all__ = ["Auth", "current_claims", "recall", "remember"]
 
@@ -22,10 +23,15 @@ class Auth:
     request: object
     claims: Claims
     realm: str
+    token: str = field(default="", repr=False)
+    verifier: VerifierCore | None = field(default=None, repr=False)
 
 
-def remember(claims: Claims, realm: str) -> None:
-    setattr(g, _KEY, Auth(request._get_current_object(), claims, realm))  # type: ignore[attr-defined]
+def remember(
+    claims: Claims, realm: str, token: str = "", verifier: VerifierCore | None = None
+) -> None:
+    auth = Auth(request._get_current_object(), claims, realm, token, verifier)  # type: ignore[attr-defined]
+    setattr(g, _KEY, auth)
 
 
 def recall() -> Auth | None:

@@ -112,7 +112,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
             claims = binding.verifier.verify(token)
         except (TokenError, JWKSError) as exc:
             return _refuse(binding, exc)
-        return view(*_accept(binding, claims, pass_response), *args, **kwargs)
+        return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
@@ -133,7 +133,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 claims = await verifier.fetch_and_verify(token)
         except (TokenError, JWKSError) as exc:
             return _refuse(binding, exc)
-        return await view(*_accept(binding, claims, pass_response), *args, **kwargs)
+        return await view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
@@ -168,8 +168,8 @@ def _refuse(binding: Binding, error: TokenError | JWKSError) -> Response:
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 
 
-def _accept(binding: Binding, claims: Claims, pass_response: bool) -> tuple[Any, ...]:
-    remember(claims, binding.realm)
+def _accept(binding: Binding, claims: Claims, token: str, pass_response: bool) -> tuple[Any, ...]:
+    remember(claims, binding.realm, token, binding.verifier)
     if not pass_response:
         return ()
     response = {

@@ -1,0 +1,137 @@
+"""Identity-pool credentials kept until shortly before they expire, fetched once at a time.
+
+Flask runs each ``async def`` view on a new event loop in a new thread, so, as in the JWKS
+cache, state is guarded by a ``threading.Lock`` and waiters on someone else's fetch are
+woken on their own loop (``_Flight``). Both maps are bounded LRUs: a busy service with
+many users never holds more than ``size`` of either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TypeVar
+
+from cognises._credentials import AWSCredentials
+from cognises.aio._jwks import _Flight, _Interrupted
+from cognises.errors import CognisesError, ConfigurationError
+
+__all__ = ["CredentialCache"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class CredentialCache:
+    """Credentials by user and role, and identity ids by user, shared by threads and loops.
+
+    ``refresh_margin``: seconds before ``expiration`` at which credentials count as stale
+    (a caller gets at least that long to use them). ``size``: users remembered, per map.
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int = 1024,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if size < 1 or not refresh_margin >= 0:
+            raise ConfigurationError(
+                f"expected size >= 1 and refresh_margin >= 0, found {size!r} and {refresh_margin!r}"
+            )
+        self.size = size
+        self.refresh_margin = refresh_margin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._credentials: OrderedDict[Hashable, AWSCredentials] = OrderedDict()
+        self._identities: OrderedDict[str, str] = OrderedDict()
+        self._flights: dict[Hashable, _Flight] = {}
+
+    def __len__(self) -> int:
+        return len(self._credentials)
+
+    def fresh(self, key: Hashable) -> AWSCredentials | None:
+        """The credentials under ``key`` while they have more than the margin left."""
+        with self._lock:
+            found = self._credentials.get(key)
+            if found is None:
+                return None
+            if found.expiration.timestamp() - self._clock() <= self.refresh_margin:
+                del self._credentials[key]
+                return None
+            self._credentials.move_to_end(key)
+            return found
+
+    def identity(self, user: str) -> str | None:
+        with self._lock:
+            found = self._identities.get(user)
+            if found is not None:
+                self._identities.move_to_end(user)
+            return found
+
+    def remember_identity(self, user: str, identity_id: str) -> None:
+        with self._lock:
+            _put(self._identities, user, identity_id, self.size)
+
+    def forget_identity(self, user: str) -> None:
+        with self._lock:
+            self._identities.pop(user, None)
+
+    async def obtain(
+        self, key: Hashable, fetch: Callable[[], Awaitable[AWSCredentials]]
+    ) -> AWSCredentials:
+        """The fresh credentials under ``key``, running ``fetch`` at most once at a time."""
+        while True:
+            found = self.fresh(key)
+            if found is not None:
+                return found
+            with self._lock:
+                flight = self._flights.get(key)
+                leader = flight is None
+                if flight is None:
+                    flight = self._flights[key] = _Flight()
+            if leader:
+                return await self._lead(key, fetch, flight)
+            error = await flight.wait()
+            if isinstance(error, CognisesError):
+                raise _copy_of(error)
+            # Success, or the leader was cancelled: look again (and maybe lead).
+
+    async def _lead(
+        self, key: Hashable, fetch: Callable[[], Awaitable[AWSCredentials]], flight: _Flight
+    ) -> AWSCredentials:
+        error: BaseException | None = None
+        try:
+            credentials = await fetch()
+            with self._lock:
+                _put(self._credentials, key, credentials, self.size)
+            return credentials
+        except CognisesError as exc:
+            error = exc
+            raise
+        except BaseException:
+            error = _Interrupted()
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.finish(error)
+
+
+def _put(store: OrderedDict[K, V], key: K, value: V, size: int) -> None:
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > size:
+        store.popitem(last=False)
+
+
+def _copy_of(error: CognisesError) -> CognisesError:
+    """A new error like ``error``: the one error is shared by every waiter, and raising it
+    again would grow its traceback (and keep the leader's frames alive) each time."""
+    copy = BaseException.__new__(type(error))
+    copy.args = error.args
+    copy.__dict__.update(error.__dict__)
+    return copy
