@@ -8,7 +8,7 @@ variables:
     the user pool, e.g. ``us-east-1_AbCdEfGhI``.
 ``COGNISES_REGION``
     its region; default ``us-east-1``.
-``COGNISES_CLIENT_ID``
+``COGNISES_CLIENT_IDS``
     the app client whose tokens are accepted (several: separate with commas);
     unset accepts every client of the pool.
 ``COGNISES_JWKS_URL``
@@ -48,7 +48,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.config.update(
         COGNISES_REGION=region,
         COGNISES_USER_POOL_ID=pool_id,
-        COGNISES_CLIENT_IDS=env.get("COGNISES_CLIENT_ID") or None,
+        COGNISES_CLIENT_IDS=env.get("COGNISES_CLIENT_IDS") or None,
         COGNISES_JWKS_URL=env.get("COGNISES_JWKS_URL") or None,
     )
     Cognises(app)

@@ -196,3 +196,9 @@ def test_demo_runs_end_to_end_and_exits_0():
     assert "UNEXPECTED" not in result.stdout
     for status in ("200", "401", "403"):
         assert status in result.stdout
+    # One stream: the steps and the summary are on stdout with the table, and nothing but
+    # warnings would reach stderr (no server log without -v).
+    for step in ("1.", "3.", "5.", "group(s):"):
+        assert step in result.stdout
+    assert "GET /" not in result.stderr
+    assert result.stderr.strip() == "", result.stderr

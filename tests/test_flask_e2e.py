@@ -170,7 +170,7 @@ def test_example_app_against_moto(moto_server, pool):
         {
             "COGNISES_REGION": moto_server.region,
             "COGNISES_USER_POOL_ID": setup.user_pool_id,
-            "COGNISES_CLIENT_ID": setup.client_id,
+            "COGNISES_CLIENT_IDS": setup.client_id,
             "COGNISES_JWKS_URL": moto_server.jwks_url(setup.user_pool_id),
         }
     )

@@ -46,7 +46,7 @@ def client(example, issuer):
         {
             "COGNISES_REGION": issuer.region,
             "COGNISES_USER_POOL_ID": issuer.user_pool_id,
-            "COGNISES_CLIENT_ID": issuer.client_id,
+            "COGNISES_CLIENT_IDS": issuer.client_id,
         }
     )
     use_local_issuer(app, issuer)
@@ -100,7 +100,7 @@ def test_example_has_sync_and_async_views_and_seed_answers(example, client, issu
 def test_example_reads_the_environment(example, issuer, monkeypatch):
     monkeypatch.setenv("COGNISES_USER_POOL_ID", issuer.user_pool_id)
     monkeypatch.setenv("COGNISES_REGION", issuer.region)
-    monkeypatch.delenv("COGNISES_CLIENT_ID", raising=False)
+    monkeypatch.delenv("COGNISES_CLIENT_IDS", raising=False)
     monkeypatch.setenv("COGNISES_JWKS_URL", "http://127.0.0.1:1/jwks.json")
     app = example.create_app()
     assert app.config["COGNISES_USER_POOL_ID"] == issuer.user_pool_id

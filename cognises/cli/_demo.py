@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import importlib.util
 import json
+import logging
 import sys
 import threading
 import time
@@ -83,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"cognises demo needs {exc.name}: pip install 'cognises[demo]'", file=sys.stderr)
         return 2
     examples = _examples_folder(args.examples)
-    console = Console(stderr=True)
+    # werkzeug logs every request at INFO on a logger of its own: the server log only
+    # with -v, so that the table is not buried in it.
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    # Steps, progress, table and curl commands all on stdout, never wrapped inside an id
+    # or a token (soft wrap: the terminal folds long lines, rich inserts no newline).
+    console = Console(soft_wrap=True)
 
     with MotoEmulator() as aws, contextlib.ExitStack() as stack:
         console.print(f"[bold]1.[/] local Cognito and IAM (moto) at {aws.endpoint}")
@@ -105,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             {
                 "COGNISES_REGION": aws.region,
                 "COGNISES_USER_POOL_ID": pool.user_pool_id,
-                "COGNISES_CLIENT_ID": pool.client_id,
+                "COGNISES_CLIENT_IDS": pool.client_id,
                 "COGNISES_JWKS_URL": aws.jwks_url(pool.user_pool_id),
             }
         )
@@ -116,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold]5.[/] example app at {base}")
 
         with httpx.Client(base_url=base, timeout=30, trust_env=False) as http:
-            ok = _call_and_report(http, tokens, Console())
+            ok = _call_and_report(http, tokens, console)
         if args.serve:
             _serve_forever(base, tokens, console)
     return 0 if ok else 1
@@ -162,7 +168,7 @@ def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_i
 
     document = load_group_detail(path)  # the caller's file stays as it is
     names = [entry["group_name"] for entry in document]
-    with ProgressView(names) as view:
+    with ProgressView(names, stream=sys.stdout) as view:
         report = create_update(
             document,
             iam,
@@ -172,7 +178,7 @@ def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_i
             concurrency=16,
             on_progress=view,
         )
-    print(report.summary(), file=sys.stderr)
+    print(report.summary(), flush=True)
 
 
 def _users_and_tokens(cognito: Any, pool: Any) -> dict[str, str]:
@@ -279,10 +285,11 @@ def _request(http: Any, check: Check, tokens: dict[str, str]) -> int:
 
 def _serve_forever(base: str, tokens: dict[str, str], console: Any) -> None:
     console.print("\n[bold]Serving.[/] Try (Ctrl-C to stop):")
-    for user in ("alice", "bob", "carol", "dave"):
-        console.print(
-            f"curl -s -H 'Authorization: Bearer {tokens[user]}' {base}/view_data", soft_wrap=True
-        )
+    for user, groups in USERS.items():
+        expected = "200" if groups else "403 (in no group)"
+        console.print(f"# {user} ({', '.join(groups) or 'no group'}): expect {expected}")
+        console.print(f"curl -s -H 'Authorization: Bearer {tokens[user]}' {base}/view_data")
+    console.print("# no token: expect 401")
     console.print(f"curl -s -i {base}/protected")
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()

@@ -26,7 +26,7 @@ from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
 from cognises.flask._state import Binding, state_for
 
-__all__ = ["login_check", "permission_required"]
+__all__ = ["SPEC_MARK", "login_check", "permission_required"]
 
 log = logging.getLogger("cognises.flask")
 
@@ -36,6 +36,9 @@ ViewT = TypeVar("ViewT", bound=View)
 # Set on login_check's wrappers, so that permission_required can spot a wrong stacking
 # order when it is applied (functools.wraps copies it to any decorator above, too).
 _LOGIN_MARK = "_cognises_login_check"
+# The PoolSpec a wrapper verifies against, for tools that need to know which pools an
+# app's views trust before any request (cognises.testing.use_local_issuer).
+SPEC_MARK = "_cognises_pool_spec"
 
 
 def login_check(
@@ -90,15 +93,34 @@ def login_check(
     )
 
     def decorator(view: View) -> View:
+        if pass_response and not _takes_positional(view):
+            raise ConfigurationError(
+                f"login_check on {view.__qualname__}: the view takes no positional parameter "
+                "for the seed's response dict; give it one (def view(response): ...) or use "
+                "login_check(pass_response=False) and read current_claims"
+            )
         wrapper = (
             _async_login(view, spec, pass_response)
             if inspect.iscoroutinefunction(view)
             else _sync_login(view, spec, pass_response)
         )
         setattr(wrapper, _LOGIN_MARK, True)
+        setattr(wrapper, SPEC_MARK, spec)
         return wrapper
 
     return decorator
+
+
+def _takes_positional(view: View) -> bool:
+    """Whether ``view`` can be called with one positional argument (the response dict)."""
+    try:
+        parameters = inspect.signature(view).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: let the call decide
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(
+        p.kind in positional or p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters
+    )
 
 
 def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:

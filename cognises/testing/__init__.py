@@ -1,28 +1,42 @@
 """Helpers for testing apps that use cognises, without AWS.
 
 ``LocalIssuer`` signs Cognito-shaped ID and access tokens with keys made on the spot;
-``use_local_issuer(app, issuer)`` makes a Flask app trust them, with no key fetch::
+``use_local_issuer(app)`` makes a Flask app trust them, with no key fetch::
 
-    issuer = use_local_issuer(app)  # a LocalIssuer for the pool in app.config
+    issuer = use_local_issuer(app)  # a LocalIssuer for the pool the app uses
     token = issuer.token(groups=["admins"], expires_in=60)
     app.test_client().get("/admin", headers={"Authorization": f"Bearer {token}"})
 
-``MotoEmulator`` runs a local Cognito and IAM (moto server) for end-to-end tests; it
-needs the ``moto[server]`` package, which cognises itself does not depend on.
+``MotoEmulator`` runs a local Cognito and IAM (moto server on 127.0.0.1) for end-to-end
+tests; ``create_pool``, ``create_user`` and ``log_in`` set up a user pool with users in
+groups and get real tokens from it (with boto3 clients). The emulator needs the
+``moto[server]`` package (``pip install 'cognises[test]'``), which cognises itself does
+not depend on. The pytest fixtures of ``cognises.testing.pytest_plugin`` wrap all of it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cognises.testing._cognito import PASSWORD, PoolSetup, create_pool, create_user, log_in
 from cognises.testing._issuer import LocalIssuer
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from cognises.testing._emulator import MotoEmulator
+    from cognises.testing._emulator import FaultInjector, MotoEmulator
 
-__all__ = ["LocalIssuer", "MotoEmulator", "use_local_issuer"]
+__all__ = [
+    "PASSWORD",
+    "FaultInjector",
+    "LocalIssuer",
+    "MotoEmulator",
+    "PoolSetup",
+    "create_pool",
+    "create_user",
+    "log_in",
+    "use_local_issuer",
+]
 
 
 def use_local_issuer(app: Flask, issuer: LocalIssuer | None = None) -> LocalIssuer:
@@ -33,25 +47,23 @@ def use_local_issuer(app: Flask, issuer: LocalIssuer | None = None) -> LocalIssu
     key is fetched from AWS or from ``COGNISES_JWKS_URL``. Call it again after
     ``issuer.rotate()`` or ``issuer.add_key()``.
 
-    With no ``issuer``, one is made for the pool in the app's config
+    With no ``issuer``, one is made for the pool the app uses: the one in its config
     (``COGNISES_REGION``, ``COGNISES_USER_POOL_ID`` and, when set, one of
-    ``COGNISES_CLIENT_IDS``). The tokens must still pass every other check: the issuer's
-    region, pool and client id must be the ones the app accepts.
+    ``COGNISES_CLIENT_IDS``), or else the one its ``login_check(region, pool_id)`` views
+    name, when they all name the same pool (register the views first). The tokens must
+    still pass every other check: the issuer's region, pool and client id must be the
+    ones the app accepts.
     """
-    from cognises.errors import ConfigurationError
     from cognises.flask._config import client_id_set
     from cognises.flask._state import state_for
 
     if issuer is None:
         region = app.config.get("COGNISES_REGION")
         pool = app.config.get("COGNISES_USER_POOL_ID")
-        if not isinstance(region, str) or not isinstance(pool, str):
-            raise ConfigurationError(
-                "use_local_issuer without an issuer reads COGNISES_REGION and "
-                "COGNISES_USER_POOL_ID from the app's config; expected both, found "
-                f"{region!r} and {pool!r}"
-            )
-        clients = client_id_set(app.config.get("COGNISES_CLIENT_IDS"), "COGNISES_CLIENT_IDS")
+        if isinstance(region, str) and isinstance(pool, str):
+            clients = client_id_set(app.config.get("COGNISES_CLIENT_IDS"), "COGNISES_CLIENT_IDS")
+        else:
+            region, pool, clients = _pool_of_views(app)
         issuer = LocalIssuer(region=region, user_pool_id=pool)
         if clients:
             issuer.client_id = min(clients)
@@ -59,10 +71,38 @@ def use_local_issuer(app: Flask, issuer: LocalIssuer | None = None) -> LocalIssu
     return issuer
 
 
+def _pool_of_views(app: Flask) -> tuple[str, str, frozenset[str] | None]:
+    """The one pool that the app's ``login_check(region, pool_id)`` views name."""
+    from cognises.errors import ConfigurationError
+    from cognises.flask._config import PoolSpec
+    from cognises.flask._decorators import SPEC_MARK
+
+    pools: dict[tuple[str, str], frozenset[str] | None] = {}
+    for view in app.view_functions.values():
+        spec = getattr(view, SPEC_MARK, None)
+        if isinstance(spec, PoolSpec) and spec.region and spec.user_pool_id:
+            clients = spec.client_ids if isinstance(spec.client_ids, frozenset) else None
+            pools.setdefault((spec.region, spec.user_pool_id), clients)
+    if len(pools) == 1:
+        (((region, pool), clients),) = pools.items()
+        return region, pool, clients
+    if not pools:
+        raise ConfigurationError(
+            "use_local_issuer without an issuer needs the app's pool: expected "
+            "COGNISES_REGION and COGNISES_USER_POOL_ID in the config, or views registered "
+            "with login_check(region, pool_id), found neither"
+        )
+    named = ", ".join(f"{region}/{pool}" for region, pool in sorted(pools))
+    raise ConfigurationError(
+        f"use_local_issuer without an issuer: the app's views name several pools ({named}); "
+        "pass use_local_issuer(app, LocalIssuer(region=..., user_pool_id=...)) for each"
+    )
+
+
 def __getattr__(name: str) -> Any:
     # Lazy, so that importing cognises.testing needs neither moto nor its heavy imports.
-    if name == "MotoEmulator":
-        from cognises.testing._emulator import MotoEmulator
+    if name in ("MotoEmulator", "FaultInjector"):
+        from cognises.testing import _emulator
 
-        return MotoEmulator
+        return getattr(_emulator, name)
     raise AttributeError(f"module 'cognises.testing' has no attribute {name!r}")
