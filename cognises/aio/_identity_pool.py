@@ -90,7 +90,7 @@ class IdentityPoolCore:
         self.provider = f"cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self.verifier = verifier
         self.endpoint_url = endpoint_url
-        self.cache = cache or CredentialCache()
+        self.cache = cache if cache is not None else CredentialCache()
 
     def __repr__(self) -> str:
         return (

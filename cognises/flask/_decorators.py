@@ -6,13 +6,13 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
 
 from cognises._claims import Claims
 from cognises._groupdetail import GroupDetailSource, permissions_by_group
-from cognises._permissions import require_groups
+from cognises._permissions import require_groups, require_roles
 from cognises.errors import (
     ConfigurationError,
     ExpiredTokenError,
@@ -209,6 +209,7 @@ def permission_required(
     *,
     permission: str | None = None,
     groups: str | Iterable[str] | None = None,
+    roles: str | Iterable[str] | None = None,
 ) -> Callable[[ViewT], ViewT]:
     """Serve the view only to users in a group that allows it; stack under ``login_check``.
 
@@ -216,10 +217,14 @@ def permission_required(
     document (the list, or a path to its JSON file), loaded and checked here, once; the
     view is allowed to the groups whose ``allowed_functions`` hold ``permission``, by
     default the view function's ``__name__``. ``permission_required(groups=[...])``:
-    allowed to members of any of those groups.
+    allowed to members of any of those groups. ``permission_required(roles=[...])``:
+    allowed to users with any of those IAM roles in their ID token's ``cognito:roles``
+    (each an ARN, or a role name: the ARN's last path segment).
 
-    A user is let in when **any** of their groups allows the view. A user in no group, or
-    only in groups the document does not list, gets 403 and the view is not called.
+    When several kinds are given, every kind must pass (a group of the document, and a
+    role, say). Within one kind, any one match is enough: a user is let in when **any**
+    of their groups allows the view. A user in no group, or only in groups the document
+    does not list, gets 403 and the view is not called.
 
     Must sit below ``login_check``, which verifies the token first::
 
@@ -236,21 +241,32 @@ def permission_required(
             "permission_required must be called: use @permission_required(group_detail) "
             "or @permission_required(groups=[...])"
         )
-    if (group_detail is None) == (groups is None):
+    if group_detail is None and groups is None and roles is None:
         raise ConfigurationError(
-            "permission_required: expected either a group document or groups=[...], "
-            f"found {'both' if groups is not None else 'neither'}"
+            "permission_required: expected a group document, groups=[...] or roles=[...], "
+            "found neither"
         )
+    if group_detail is not None and groups is not None:
+        raise ConfigurationError(
+            "permission_required: expected either a group document or groups=[...], found both"
+        )
+    if permission is not None and group_detail is None:
+        raise ConfigurationError(
+            "permission_required: permission= needs a group document, not groups="
+        )
+    makers: list[Callable[[View], _Rule]] = []
     if groups is not None:
-        if permission is not None:
-            raise ConfigurationError(
-                "permission_required: permission= needs a group document, not groups="
-            )
-        wanted = _group_set(groups)
-        return _permission_decorator(lambda _view: _MemberOf(wanted))
-    assert group_detail is not None
-    table = permissions_by_group(group_detail)
-    return _permission_decorator(lambda view: _Allows(table, permission or view.__name__))
+        wanted = _name_set(groups, "groups")
+        makers.append(lambda _view: _MemberOf(wanted))
+    if group_detail is not None:
+        table = permissions_by_group(group_detail)
+        makers.append(lambda view: _Allows(table, permission or view.__name__))
+    if roles is not None:
+        wanted_roles = _name_set(roles, "roles")
+        makers.append(lambda _view: _HasRole(wanted_roles))
+    if len(makers) == 1:
+        return _permission_decorator(makers[0])
+    return _permission_decorator(lambda view: _AllOf([make(view) for make in makers]))
 
 
 class _MemberOf:
@@ -280,9 +296,28 @@ class _Allows:
             )
 
 
-def _permission_decorator(
-    make_rule: Callable[[View], _MemberOf | _Allows],
-) -> Callable[[ViewT], ViewT]:
+class _Rule(Protocol):
+    def check(self, claims: Claims) -> None: ...
+
+
+class _AllOf:
+    def __init__(self, rules: list[_Rule]) -> None:
+        self.rules = rules
+
+    def check(self, claims: Claims) -> None:
+        for rule in self.rules:
+            rule.check(claims)
+
+
+class _HasRole:
+    def __init__(self, wanted: frozenset[str]) -> None:
+        self.wanted = wanted
+
+    def check(self, claims: Claims) -> None:
+        require_roles(claims, any_of=self.wanted)
+
+
+def _permission_decorator(make_rule: Callable[[View], _Rule]) -> Callable[[ViewT], ViewT]:
     def decorator(view: ViewT) -> ViewT:
         if getattr(view, _LOGIN_MARK, False):
             raise ConfigurationError(
@@ -330,10 +365,10 @@ def _permission_decorator(
     return decorator
 
 
-def _group_set(groups: str | Iterable[str]) -> frozenset[str]:
-    wanted = [groups] if isinstance(groups, str) else list(groups)
+def _name_set(names: str | Iterable[str], what: str) -> frozenset[str]:
+    wanted = [names] if isinstance(names, str) else list(names)
     if not wanted or not all(isinstance(g, str) and g for g in wanted):
         raise ConfigurationError(
-            f"permission_required: expected groups to be non-empty strings, found {wanted!r}"
+            f"permission_required: expected {what} to be non-empty strings, found {wanted!r}"
         )
     return frozenset(wanted)
