@@ -108,7 +108,7 @@ class IdentityExtras:
         # (identity pool, user pool, sub) -> identity id, and back.
         self._identities: dict[tuple[str, str, str], str] = {}
         self._owners: dict[str, tuple[str, str, str]] = {}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self.calls: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -125,14 +125,14 @@ class IdentityExtras:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, region: str) -> Any:
         import boto3
 
-        client = self._clients.get(service)
+        client = self._clients.get((service, region))
         if client is None:
-            client = self._clients[service] = boto3.client(  # type: ignore[call-overload]
+            client = self._clients[service, region] = boto3.client(  # type: ignore[call-overload]
                 service,
-                region_name="us-east-1",
+                region_name=region,
                 endpoint_url=self._endpoint(),
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
@@ -156,7 +156,7 @@ class IdentityExtras:
         return [body]
 
     def _identity_pool(self, identity_pool_id: str) -> dict[str, Any]:
-        identity = self._client("cognito-identity")
+        identity = self._client("cognito-identity", identity_pool_id.split(":")[0])
         try:
             return identity.describe_identity_pool(IdentityPoolId=identity_pool_id)  # type: ignore[no-any-return]
         except identity.exceptions.ResourceNotFoundException as exc:
@@ -220,7 +220,7 @@ class IdentityExtras:
         if (provider, str(claims["sub"])) != (owner_provider, sub):
             raise _Refusal("NotAuthorizedException", "Logins don't match the identity.")
         role = self._choose_role(pool_id, provider, client, claims, request.get("CustomRoleArn"))
-        assumed = self._client("sts").assume_role_with_web_identity(
+        assumed = self._client("sts", pool_id.split(":")[0]).assume_role_with_web_identity(
             RoleArn=role, RoleSessionName="CognitoIdentityCredentials", WebIdentityToken="x" * 16
         )["Credentials"]
         return {
@@ -293,7 +293,8 @@ class IdentityExtras:
         return json.dumps(answer).encode()
 
     def _roles_of(self, pool_id: str, groups: list[str]) -> tuple[list[str], str | None]:
-        listing = self._client("cognito-idp").get_paginator("list_groups")
+        region = pool_id.split("_")[0]
+        listing = self._client("cognito-idp", region).get_paginator("list_groups")
         found = {
             g["GroupName"]: g
             for page in listing.paginate(UserPoolId=pool_id)
