@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cognises.testing._cognito import PASSWORD, PoolSetup, create_pool, create_user, log_in
+from cognises.testing._cognito import PoolSetup, create_pool, create_user, log_in
 from cognises.testing._issuer import LocalIssuer
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from cognises.testing._emulator import FaultInjector, MotoEmulator
 
 __all__ = [
-    "PASSWORD",
     "FaultInjector",
     "LocalIssuer",
     "MotoEmulator",
