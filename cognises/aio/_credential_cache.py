@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
 from cognises._credentials import AWSCredentials
-from cognises.aio._jwks import _Flight, _Interrupted
-from cognises.errors import CognisesError, ConfigurationError
+from cognises.aio._flights import Flights
+from cognises.errors import ConfigurationError
 
-__all__ = ["CredentialCache"]
+__all__ = ["CredentialCache", "put"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -48,7 +48,7 @@ class CredentialCache:
         self._lock = threading.Lock()
         self._credentials: OrderedDict[Hashable, AWSCredentials] = OrderedDict()
         self._identities: OrderedDict[str, str] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
+        self._flights = Flights()
 
     def __len__(self) -> int:
         return len(self._credentials)
@@ -74,7 +74,7 @@ class CredentialCache:
 
     def remember_identity(self, user: str, identity_id: str) -> None:
         with self._lock:
-            _put(self._identities, user, identity_id, self.size)
+            put(self._identities, user, identity_id, self.size)
 
     def forget_identity(self, user: str) -> None:
         with self._lock:
@@ -84,54 +84,18 @@ class CredentialCache:
         self, key: Hashable, fetch: Callable[[], Awaitable[AWSCredentials]]
     ) -> AWSCredentials:
         """The fresh credentials under ``key``, running ``fetch`` at most once at a time."""
-        while True:
-            found = self.fresh(key)
-            if found is not None:
-                return found
-            with self._lock:
-                flight = self._flights.get(key)
-                leader = flight is None
-                if flight is None:
-                    flight = self._flights[key] = _Flight()
-            if leader:
-                return await self._lead(key, fetch, flight)
-            error = await flight.wait()
-            if isinstance(error, CognisesError):
-                raise _copy_of(error)
-            # Success, or the leader was cancelled: look again (and maybe lead).
 
-    async def _lead(
-        self, key: Hashable, fetch: Callable[[], Awaitable[AWSCredentials]], flight: _Flight
-    ) -> AWSCredentials:
-        error: BaseException | None = None
-        try:
+        async def fetch_and_keep() -> AWSCredentials:
             credentials = await fetch()
             with self._lock:
-                _put(self._credentials, key, credentials, self.size)
+                put(self._credentials, key, credentials, self.size)
             return credentials
-        except CognisesError as exc:
-            error = exc
-            raise
-        except BaseException:
-            error = _Interrupted()
-            raise
-        finally:
-            with self._lock:
-                self._flights.pop(key, None)
-            flight.finish(error)
+
+        return await self._flights.run(key, fetch_and_keep, found=lambda: self.fresh(key))
 
 
-def _put(store: OrderedDict[K, V], key: K, value: V, size: int) -> None:
+def put(store: OrderedDict[K, V], key: K, value: V, size: int) -> None:
     store[key] = value
     store.move_to_end(key)
     while len(store) > size:
         store.popitem(last=False)
-
-
-def _copy_of(error: CognisesError) -> CognisesError:
-    """A new error like ``error``: the one error is shared by every waiter, and raising it
-    again would grow its traceback (and keep the leader's frames alive) each time."""
-    copy = BaseException.__new__(type(error))
-    copy.args = error.args
-    copy.__dict__.update(error.__dict__)
-    return copy

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from cognises.testing._identity import IdentityExtras
+from cognises.testing._revocation import RevocationExtras
 
 __all__ = ["Call", "FaultInjector", "MotoEmulator", "is_write_action"]
 
@@ -156,6 +157,7 @@ class MotoEmulator:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.faults: FaultInjector | None = None
         self.identity: IdentityExtras | None = None
+        self.revocation: RevocationExtras | None = None
         # identity pool id -> {"Roles": ..., "RoleMappings": ...}, as SetIdentityPoolRoles
         # would store them.
         self.identity_pool_roles: dict[str, dict[str, Any]] = {}
@@ -171,7 +173,8 @@ class MotoEmulator:
             endpoint=lambda: self.endpoint,
             role_mappings=lambda pool_id: self.identity_pool_roles.get(pool_id, {}),
         )
-        self.faults = FaultInjector(self.identity)
+        self.revocation = RevocationExtras(self.identity)
+        self.faults = FaultInjector(self.revocation)
         wsgi_server.app = self.faults
         wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)
         host, port = self._server.get_host_and_port()

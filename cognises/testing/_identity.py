@@ -50,23 +50,30 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from cognises.testing._wsgi import (
+    StartResponse,
+    WSGIApp,
+    call,
+    json_answer,
+    json_error,
+    read_json,
+    unverified_claims,
+)
+
 __all__ = ["INTERNAL_HEADER", "IdentityExtras", "RoleMappings"]
 
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # identity pool id -> {"Roles": {...}, "RoleMappings": {...}} as GetIdentityPoolRoles gives.
 RoleMappings = Callable[[str], dict[str, Any]]
 
 _IDP = "AWSCognitoIdentityProviderService."
 _IDENTITY = "AWSCognitoIdentityService."
 _AUTH_ACTIONS = frozenset({"AdminInitiateAuth", "InitiateAuth", "RespondToAuthChallenge"})
-_JSON = "application/x-amz-json-1.1"
 
 
 class _Refusal(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.code, self.message = code, message
 
 
 def _moto_key(name: str) -> dict[str, Any]:
@@ -86,11 +93,6 @@ def _mark_internal(request: Any, **_: Any) -> None:
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _segment(token: str, index: int) -> dict[str, Any]:
-    part = token.split(".")[index]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # type: ignore[no-any-return]
 
 
 class IdentityExtras:
@@ -144,16 +146,12 @@ class IdentityExtras:
     def _answer(
         self, environ: dict[str, Any], start_response: StartResponse, action: str
     ) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = read_json(environ)
         try:
-            request = json.loads(environ["wsgi.input"].read(length) or b"{}")
             result = self._get_id(request) if action == "GetId" else self._credentials(request)
-            status, body = "200 OK", json.dumps(result).encode()
         except _Refusal as refusal:
-            status = f"{refusal.status} Bad Request"
-            body = json.dumps({"__type": refusal.code, "message": refusal.message}).encode()
-        start_response(status, [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
-        return [body]
+            return json_error(start_response, refusal.code, refusal.message)
+        return json_answer(start_response, json.dumps(result).encode())
 
     def _identity_pool(self, identity_pool_id: str) -> dict[str, Any]:
         identity = self._client("cognito-identity", identity_pool_id.split(":")[0])
@@ -261,18 +259,10 @@ class IdentityExtras:
         return str(chosen)
 
     def _with_roles(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        captured: dict[str, Any] = {}
-
-        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, keep))
-        if captured["status"].startswith("200"):
+        status, headers, body = call(self.app, environ)
+        if status.startswith("200"):
             body = self._add_roles(body)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return json_answer(start_response, body, status, headers)
 
     def _add_roles(self, body: bytes) -> bytes:
         answer = json.loads(body)
@@ -280,7 +270,8 @@ class IdentityExtras:
         token = result.get("IdToken")
         if not token:
             return body
-        header, claims = _segment(token, 0), _segment(token, 1)
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+        claims = unverified_claims(token)
         groups = claims.get("cognito:groups") or []
         if groups:
             pool_id = claims["iss"].rsplit("/", 1)[-1]
