@@ -10,16 +10,15 @@ shortly before they expire.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from typing import Any
 
 from cognises._claims import Claims
 from cognises._credentials import AWSCredentials
 from cognises._show import show
-from cognises.aio._aws import error_details
 from cognises.aio._credential_cache import CredentialCache
+from cognises.aio._request_calls import Meaning, call, client
 from cognises.aio._verifier import CognitoVerifier, VerifierCore
 from cognises.errors import (
     AWSUnavailableError,
@@ -32,20 +31,6 @@ from cognises.errors import (
 __all__ = ["IdentityPool", "IdentityPoolCore"]
 
 _IDENTITY_POOL_ID = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f-]{36}")
-# Codes of GetId / GetCredentialsForIdentity (AWS API reference), by what they mean here.
-_REFUSED_TOKEN = frozenset({"NotAuthorizedException"})
-_NO_ROLE = frozenset({"InvalidIdentityPoolConfigurationException", "InvalidParameterException"})
-_TRY_LATER = frozenset(
-    {
-        "TooManyRequestsException",
-        "LimitExceededException",
-        "ResourceConflictException",
-        "InternalErrorException",
-        "ExternalServiceException",
-        "ServiceUnavailable",
-        "ThrottlingException",
-    }
-)
 
 
 class IdentityPoolCore:
@@ -123,36 +108,15 @@ class IdentityPoolCore:
         key = self._request(claims, role_arn)
         return await self.cache.obtain(key, lambda: self._fetch(token, claims, role_arn))
 
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[Any]:
-        try:
-            import aioboto3
-            from aiobotocore.config import AioConfig
-            from botocore import UNSIGNED
-        except ModuleNotFoundError as exc:
-            raise ConfigurationError(
-                "identity-pool credentials need aioboto3: pip install 'cognises[aws]'"
-            ) from exc
-        # A client per fetch: aiobotocore clients are bound to the loop they were made on,
-        # and Flask gives every async view a new one. Fetches are rare (once per user per
-        # credential lifetime).
-        options: dict[str, Any] = {
-            "region_name": self.identity_pool_id.split(":")[0],
-            "config": AioConfig(signature_version=UNSIGNED, retries={"mode": "standard"}),
-        }
-        if self.endpoint_url is not None:
-            options["endpoint_url"] = self.endpoint_url
-        async with aioboto3.Session().client("cognito-identity", **options) as client:
-            yield client
-
     async def _fetch(self, token: str, claims: Claims, role_arn: str | None) -> AWSCredentials:
         logins = {self.provider: token}
-        async with self._client() as client:
+        region = self.identity_pool_id.split(":")[0]
+        async with client("cognito-identity", region=region, endpoint_url=self.endpoint_url) as aws:
             for attempt in (1, 2):
                 identity_id = self.cache.identity(claims.sub)
                 if identity_id is None:
-                    answer = await _call(
-                        client.get_id, IdentityPoolId=self.identity_pool_id, Logins=logins
+                    answer = await call(
+                        aws.get_id, _GET_ID, IdentityPoolId=self.identity_pool_id, Logins=logins
                     )
                     identity_id = str(answer["IdentityId"])
                     self.cache.remember_identity(claims.sub, identity_id)
@@ -160,9 +124,10 @@ class IdentityPoolCore:
                 if role_arn is not None:
                     params["CustomRoleArn"] = role_arn
                 try:
-                    answer = await _call(client.get_credentials_for_identity, **params)
+                    answer = await call(
+                        aws.get_credentials_for_identity, _GET_CREDENTIALS, **params
+                    )
                 except _IdentityGone:
-                    # The identity was deleted since we learnt its id: ask for it again.
                     self.cache.forget_identity(claims.sub)
                     if attempt == 2:
                         raise AWSUnavailableError(
@@ -177,34 +142,25 @@ class _IdentityGone(Exception):
     pass
 
 
-async def _call(method: Any, **params: Any) -> dict[str, Any]:
-    """One identity-pool call, its failure translated here and nowhere else."""
-    try:
-        return await method(**params)  # type: ignore[no-any-return]
-    except Exception as exc:
-        details = error_details(exc)
-        if details is None:
-            raise
-        code, message = details
-        operation = str(getattr(exc, "operation_name", "") or "the identity pool call")
-        said = show(message, 200)
-        if code in _REFUSED_TOKEN:
-            raise TokenRefusedError(
-                f"{operation}: the identity pool refused the token: {said}"
-            ) from exc
-        if code in _NO_ROLE:
-            raise PermissionDenied(
-                f"{operation}: the identity pool gives this user no role: {code}: {said}"
-            ) from exc
-        if code == "ResourceNotFoundException":
-            if operation == "GetCredentialsForIdentity":
-                raise _IdentityGone from exc
-            raise ConfigurationError(
-                f"{operation}: expected an existing identity pool, found {code}: {said}"
-            ) from exc
-        what = code or "no answer"
-        kind = "throttled" if code in _TRY_LATER else "failed"
-        raise AWSUnavailableError(f"{operation} {kind}: {what}: {said}") from exc
+_MEANINGS: dict[str, Meaning] = {
+    "NotAuthorizedException": lambda code, said: TokenRefusedError(
+        f"the identity pool refused the token: {said}"
+    ),
+    "InvalidIdentityPoolConfigurationException": lambda code, said: PermissionDenied(
+        f"the identity pool gives this user no role: {code}: {said}"
+    ),
+    "InvalidParameterException": lambda code, said: PermissionDenied(
+        f"the identity pool gives this user no role: {code}: {said}"
+    ),
+}
+_GET_ID = {
+    **_MEANINGS,
+    "ResourceNotFoundException": lambda code, said: ConfigurationError(
+        f"expected an existing identity pool, found {code}: {said}"
+    ),
+}
+# The identity was deleted since its id was learnt: ask for it again.
+_GET_CREDENTIALS = {**_MEANINGS, "ResourceNotFoundException": lambda code, said: _IdentityGone()}
 
 
 def _credentials(answer: dict[str, Any], identity_id: str, role_arn: str | None) -> AWSCredentials:
