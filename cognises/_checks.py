@@ -29,7 +29,16 @@ TokenUse = Literal["id", "access"]
 # Which claim names the app client, by token_use.
 _CLIENT_CLAIM = {"id": "aud", "access": "client_id"}
 _LAST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
-_OPTIONAL_STRINGS = ("email", "cognito:username", "username", "scope", "jti")
+_OPTIONAL_STRINGS = (
+    "email",
+    "cognito:username",
+    "username",
+    "scope",
+    "jti",
+    "cognito:preferred_role",
+)
+# Claims that, when present, are lists of strings.
+_STRING_LISTS = ("cognito:groups", "cognito:roles")
 _TOKEN_USES = ("id", "access")
 _NO_GROUPS: list[str] = []  # never changed: the default when a token has no groups
 _NO_AUD = object()  # tells an absent aud from ``"aud": null``, which is no audience at all
@@ -94,13 +103,19 @@ def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
         and type(get("username", "")) is str
         and type(get("scope", "")) is str
         and type(get("jti", "")) is str
+        and type(get("cognito:preferred_role", "")) is str
         and type(groups := get("cognito:groups", _NO_GROUPS)) is list
+        and type(roles := get("cognito:roles", _NO_GROUPS)) is list
     ):
-        for group in groups:
-            if type(group) is not str:
+        for value in groups:
+            if type(value) is not str:
                 break
         else:
-            return
+            for value in roles:
+                if type(value) is not str:
+                    break
+            else:
+                return
     _check_each(claims, rules, now)
 
 
@@ -167,8 +182,9 @@ def _check_each(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
 
     if type(claims.get("sub")) is not str:
         raise _missing_or_mistyped(claims, "sub", "a string")
-    if "cognito:groups" in claims:
-        _check_groups(claims["cognito:groups"])
+    for name in _STRING_LISTS:
+        if name in claims:
+            _check_string_list(name, claims[name])
     for name in _OPTIONAL_STRINGS:
         if name in claims and type(claims[name]) is not str:
             raise _missing_or_mistyped(claims, name, "a string")
@@ -208,19 +224,18 @@ def check_access_audience(claims: dict[str, Any], audiences: Set[str] | None) ->
         )
 
 
-def _check_groups(groups: Any) -> None:
-    if type(groups) is list:
-        for group in groups:
-            if type(group) is not str:
+def _check_string_list(name: str, value: Any) -> None:
+    if type(value) is list:
+        for item in value:
+            if type(item) is not str:
                 break
         else:
             return
         found = "a list with non-strings"
     else:
-        found = type(groups).__name__
+        found = type(value).__name__
     raise InvalidClaimTypeError(
-        f"expected cognito:groups to be a list of strings, found {found}",
-        claim="cognito:groups",
+        f"expected {name} to be a list of strings, found {found}", claim=name
     )
 
 

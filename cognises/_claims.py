@@ -69,6 +69,17 @@ class Claims(Mapping[str, Any]):
         return list(self._data.get("cognito:groups", ()))
 
     @property
+    def roles(self) -> list[str]:
+        """``cognito:roles``: the IAM role ARNs of the user's groups (ID tokens only)."""
+        return list(self._data.get("cognito:roles", ()))
+
+    @property
+    def preferred_role(self) -> str | None:
+        """``cognito:preferred_role``: the role of the user's top group, or None."""
+        value = self._data.get("cognito:preferred_role")
+        return value if isinstance(value, str) else None
+
+    @property
     def scopes(self) -> list[str]:
         """The ``scope`` of an access token, split on spaces (only ASCII spaces: RFC 6749)."""
         return scope_list(self._data)

@@ -8,7 +8,7 @@ from typing import Any
 from cognises._claims import is_machine, scope_list
 from cognises.errors import ConfigurationError, PermissionDenied
 
-__all__ = ["require_groups", "require_scopes", "scope_set"]
+__all__ = ["require_groups", "require_roles", "require_scopes", "role_matches", "scope_set"]
 
 
 def require_groups(claims: Mapping[str, Any], *, any_of: Iterable[str]) -> None:
@@ -70,3 +70,34 @@ def scope_set(scopes: str | Iterable[str], where: str) -> frozenset[str]:
 def _scope_char(char: str) -> bool:
     # scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
     return "!" <= char <= "~" and char not in '"\\'
+
+
+def role_matches(wanted: str, role_arn: str) -> bool:
+    """Whether ``role_arn`` is the role ``wanted`` names: its whole ARN, or its name.
+
+    A role's name is the ARN's last path segment (``arn:aws:iam::1:role/team/admins`` is
+    ``admins``). A wanted value holding a colon is an ARN and must match exactly.
+    """
+    if ":" in wanted:
+        return wanted == role_arn
+    return role_arn.rpartition(":")[2].startswith("role/") and role_arn.rpartition("/")[2] == wanted
+
+
+def require_roles(claims: Mapping[str, Any], *, any_of: Iterable[str]) -> None:
+    """Raise ``PermissionDenied`` unless one of the token's ``cognito:roles`` is in ``any_of``.
+
+    Roles are given as ARNs or as role names. Only ID tokens carry ``cognito:roles``.
+    """
+    wanted = [any_of] if isinstance(any_of, str) else list(any_of)
+    roles = claims.get("cognito:roles")
+    if not isinstance(roles, (list, tuple)):
+        if claims.get("token_use") == "access":
+            raise PermissionDenied(
+                f"expected one of the roles {sorted(wanted)}, found an access token, which "
+                "carries no cognito:roles: authorize roles with the user's ID token"
+            )
+        roles = ()
+    if not any(isinstance(r, str) and role_matches(w, r) for w in wanted for r in roles):
+        raise PermissionDenied(
+            f"expected one of the roles {sorted(wanted)}, found {len(roles)} role(s) in the token"
+        )

@@ -8,16 +8,18 @@ The tree::
     │   ├── InvalidHeaderError      alg not RS256, kid missing or not a string, key-bearing headers
     │   ├── UnknownKeyError         no key with that kid in the pool's JWKS
     │   ├── InvalidSignatureError   the signature does not match
-    │   └── ClaimError              a claim is wrong; ``.claim`` names it
-    │       ├── MissingClaimError
-    │       ├── InvalidClaimTypeError
-    │       ├── ExpiredTokenError
-    │       ├── NotYetValidError    nbf or iat in the future
-    │       ├── InvalidIssuerError
-    │       ├── InvalidAudienceError  aud (ID token) or client_id (access token)
-    │       └── InvalidTokenUseError
+    │   ├── ClaimError              a claim is wrong; ``.claim`` names it
+    │   │   ├── MissingClaimError
+    │   │   ├── InvalidClaimTypeError
+    │   │   ├── ExpiredTokenError
+    │   │   ├── NotYetValidError    nbf or iat in the future
+    │   │   ├── InvalidIssuerError
+    │   │   ├── InvalidAudienceError  aud (ID token) or client_id (access token)
+    │   │   └── InvalidTokenUseError
+    │   └── TokenRefusedError       AWS refused a token that passed every local check
     ├── JWKSError                   the keys could not be fetched or parsed (HTTP 503)
-    ├── PermissionDenied            a valid token without the group, scope or permission (HTTP 403)
+    ├── AWSUnavailableError         AWS could not be reached, or throttled us: retry (HTTP 503)
+    ├── PermissionDenied            a valid token without the group, role, scope or permission (403)
     ├── ConfigurationError          the library was set up wrongly (also a ValueError)
     ├── GroupDetailError            the group document is invalid (also a ValueError)
     └── ProvisioningError           some groups did not converge; ``.report`` says which
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from cognises._report import ProvisioningReport
 
 __all__ = [
+    "AWSUnavailableError",
     "ClaimError",
     "CognisesError",
     "ConfigurationError",
@@ -53,6 +56,7 @@ __all__ = [
     "PermissionDenied",
     "ProvisioningError",
     "TokenError",
+    "TokenRefusedError",
     "UnknownKeyError",
 ]
 
@@ -115,6 +119,23 @@ class InvalidAudienceError(ClaimError):
 
 class InvalidTokenUseError(ClaimError):
     """``token_use`` is not the kind of token this verifier accepts."""
+
+
+class TokenRefusedError(TokenError):
+    """AWS refused a token that cognises accepted (revoked, or not trusted by the identity
+    pool): the token is no good for this, whatever its signature says."""
+
+
+class AWSUnavailableError(CognisesError):
+    """An AWS call could not be made now (unreachable, throttled, failing): try again later.
+
+    Neither the token's fault nor a permission: retrying after ``retry_after`` seconds may
+    succeed.
+    """
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class JWKSError(CognisesError):

@@ -213,6 +213,8 @@ def test_demo_runs_end_to_end_and_exits_0():
     for step in ("1.", "3.", "5.", "group(s):"):
         assert step in result.stdout
     assert "GET /" not in result.stderr
+    # A user's own AWS credentials, for their group's role, used to call AWS.
+    assert "assumed-role/role_admins/" in result.stdout
     assert result.stderr.strip() == "", result.stderr
 
 

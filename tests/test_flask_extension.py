@@ -408,6 +408,8 @@ def test_public_names():
     assert cognises.flask.__all__ == [
         "Cognises",
         "Rejection",
+        "current_aws_session",
+        "current_aws_session_async",
         "current_claims",
         "login_check",
         "permission_required",

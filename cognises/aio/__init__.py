@@ -1,10 +1,13 @@
 """The asyncio core of cognises: token verification and (with the ``aws`` extra) provisioning."""
 
 from cognises._claims import Claims
-from cognises._permissions import require_groups, require_scopes
+from cognises._credentials import AWSCredentials
+from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
 from cognises.aio._clients import aws_clients
+from cognises.aio._credential_cache import CredentialCache
 from cognises.aio._fetch import FetchOptions
+from cognises.aio._identity_pool import IdentityPool
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._multipool import MultiPoolVerifier
 from cognises.aio._provision import create_update, delete_groups
@@ -19,11 +22,14 @@ from cognises.aio._users import (
 from cognises.aio._verifier import CognitoVerifier
 
 __all__ = [
+    "AWSCredentials",
     "Claims",
     "CognitoVerifier",
+    "CredentialCache",
     "FetchOptions",
     "GroupOutcome",
     "GroupReport",
+    "IdentityPool",
     "JWKSCache",
     "MembershipReport",
     "MultiPoolVerifier",
@@ -38,5 +44,6 @@ __all__ = [
     "list_users_in_group",
     "remove_users_from_group",
     "require_groups",
+    "require_roles",
     "require_scopes",
 ]

@@ -125,9 +125,45 @@ def run(args: argparse.Namespace) -> int:
 
         with httpx.Client(base_url=base, timeout=30, trust_env=False) as http:
             ok = _call_and_report(http, tokens, console)
+        ok &= _aws_as_alice(aws, pool, identity_pool_id, tokens["alice"], console)
         if args.serve:
             _serve_forever(base, tokens, console)
     return 0 if ok else 1
+
+
+def _aws_as_alice(aws: Any, pool: Any, identity_pool_id: str, token: str, console: Any) -> bool:
+    """Alice's own AWS credentials, for her group's role, used to call AWS."""
+    from cognises.sync import CognitoVerifier, IdentityPool
+
+    provider = f"cognito-idp.{aws.region}.amazonaws.com/{pool.user_pool_id}"
+    aws.identity_pool_roles.setdefault(
+        identity_pool_id,
+        {"RoleMappings": {f"{provider}:{pool.client_id}": {
+            "Type": "Token", "AmbiguousRoleResolution": "Deny"}}},
+    )  # fmt: skip
+    verifier = CognitoVerifier(
+        aws.region,
+        pool.user_pool_id,
+        client_ids=pool.client_id,
+        token_use="id",
+        jwks_url=aws.jwks_url(pool.user_pool_id),
+    )
+    identities = IdentityPool(
+        identity_pool_id,
+        region=aws.region,
+        user_pool_id=pool.user_pool_id,
+        verifier=verifier,
+        endpoint_url=aws.endpoint,
+    )
+    credentials = identities.credentials(token)
+    session = identities.session(token)
+    caller = session.client("sts", endpoint_url=aws.endpoint).get_caller_identity()["Arn"]
+    role = (credentials.role_arn or "").rsplit("/", 1)[-1]
+    ok = bool(role) and f"assumed-role/{role}/" in caller
+    mark = "[green]✓[/]" if ok else "[red]✗ not the group's role[/]"
+    console.print(f"[bold]6.[/] alice's AWS credentials from the identity pool: role {role}")
+    console.print(f"   sts:GetCallerIdentity with them: {caller} {mark}")
+    return ok
 
 
 def _examples_folder(given: Path | None) -> Path:

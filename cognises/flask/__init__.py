@@ -6,6 +6,7 @@ work on ``def`` and ``async def`` views. Failures answer 401, 403 or 503 with a 
 and never call the view; ``Cognises(app)`` lets the app answer them its own way.
 """
 
+from cognises.flask._aws_session import current_aws_session, current_aws_session_async
 from cognises.flask._current import current_claims
 from cognises.flask._decorators import login_check, permission_required
 from cognises.flask._extension import Cognises
@@ -14,6 +15,8 @@ from cognises.flask._rejection import Rejection
 __all__ = [
     "Cognises",
     "Rejection",
+    "current_aws_session",
+    "current_aws_session_async",
     "current_claims",
     "login_check",
     "permission_required",

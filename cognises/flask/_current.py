@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from flask import g, request
@@ -22,10 +22,14 @@ class Auth:
     request: object
     claims: Claims
     realm: str
+    token: str = field(default="", repr=False)
+    # The verifier that accepted the token: a pool's, or a MultiPoolVerifier.
+    verifier: object = field(default=None, repr=False)
 
 
-def remember(claims: Claims, realm: str) -> None:
-    setattr(g, _KEY, Auth(request._get_current_object(), claims, realm))  # type: ignore[attr-defined]
+def remember(claims: Claims, realm: str, token: str = "", verifier: object = None) -> None:
+    auth = Auth(request._get_current_object(), claims, realm, token, verifier)  # type: ignore[attr-defined]
+    setattr(g, _KEY, auth)
 
 
 def recall() -> Auth | None:

@@ -26,7 +26,7 @@ from cognises.flask._current import Auth, recall, remember
 from cognises.flask._endpoints import PERMISSION_MARK
 from cognises.flask._extension import reject
 from cognises.flask._rejection import Rejection
-from cognises.flask._rules import Allows, MemberOf, Rule, Scopes, ViewCheck
+from cognises.flask._rules import Allows, HasRole, MemberOf, Rule, Scopes, ViewCheck
 from cognises.flask._state import Binding, state_for
 
 __all__ = ["SPEC_MARK", "login_check", "permission_required"]
@@ -137,7 +137,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
             claims = binding.verifier.verify(token)
         except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
-        return view(*_accept(binding, claims, pass_response), *args, **kwargs)
+        return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
@@ -158,7 +158,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 claims = await verifier.fetch_and_verify(token)
         except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
-        return await view(*_accept(binding, claims, pass_response), *args, **kwargs)
+        return await view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
@@ -194,8 +194,8 @@ def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) 
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 
 
-def _accept(binding: Binding, claims: Claims, pass_response: bool) -> tuple[Any, ...]:
-    remember(claims, binding.realm)
+def _accept(binding: Binding, claims: Claims, token: str, pass_response: bool) -> tuple[Any, ...]:
+    remember(claims, binding.realm, token, binding.verifier)
     if not pass_response:
         return ()
     response = {
@@ -213,6 +213,7 @@ def permission_required(
     *,
     permission: str | None = None,
     groups: str | Iterable[str] | None = None,
+    roles: str | Iterable[str] | None = None,
     scopes: str | Iterable[str] | None = None,
     any_scopes: str | Iterable[str] | None = None,
     check: ViewCheck | None = None,
@@ -233,6 +234,9 @@ def permission_required(
     only in groups the document does not list, gets 403 and the view is not called; so
     does a machine token (client credentials), which has no groups.
 
+    ``roles=[...]``: the ID token's ``cognito:roles`` must hold one of these IAM roles,
+    each an ARN or a role name (the ARN's last path segment).
+
     ``scopes=[...]``: the access token must hold every one of these scopes;
     ``any_scopes=[...]``: at least one of these. Refused with 403 and
     ``WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`` (RFC 6750).
@@ -241,8 +245,8 @@ def permission_required(
     this view; it returns None, or raises ``PermissionDenied`` (403) or ``TokenError``
     (401) to refuse. Anything else it raises is a bug and becomes a 500.
 
-    Every kind given must pass: groups (or the group document), then scopes, then the
-    check, the first failure answering.
+    Every kind given must pass: groups (or the group document), then roles, then scopes,
+    then the check, the first failure answering.
 
     Must sit below ``login_check``, which verifies the token first::
 
@@ -263,9 +267,9 @@ def permission_required(
         raise ConfigurationError(
             "permission_required: expected either a group document or groups=[...], found both"
         )
-    if all(kind is None for kind in (group_detail, groups, scopes, any_scopes, check)):
+    if all(kind is None for kind in (group_detail, groups, roles, scopes, any_scopes, check)):
         raise ConfigurationError(
-            "permission_required: expected a group document, groups=, scopes=, "
+            "permission_required: expected a group document, groups=, roles=, scopes=, "
             "any_scopes= or check=, found neither a document nor any rule"
         )
     if permission is not None and group_detail is None:
@@ -274,7 +278,8 @@ def permission_required(
         raise ConfigurationError(
             f"permission_required: expected check to be callable, found {check!r}"
         )
-    wanted = _group_set(groups) if groups is not None else None
+    wanted = _name_set(groups, "groups") if groups is not None else None
+    wanted_roles = _name_set(roles, "roles") if roles is not None else None
     table = permissions_by_group(group_detail) if group_detail is not None else None
     scope_rule = None
     if scopes is not None or any_scopes is not None:
@@ -289,6 +294,8 @@ def permission_required(
             rules.append(MemberOf(wanted))
         if table is not None:
             rules.append(Allows(table, permission, view.__name__))
+        if wanted_roles is not None:
+            rules.append(HasRole(wanted_roles))
         if scope_rule is not None:
             rules.append(scope_rule)
         return rules
@@ -395,10 +402,10 @@ def _check_refused(auth: Auth, error: PermissionDenied | TokenError) -> Response
     return reject(Rejection.bad_token(error, realm=auth.realm, expired=expired))
 
 
-def _group_set(groups: str | Iterable[str]) -> frozenset[str]:
-    wanted = [groups] if isinstance(groups, str) else list(groups)
+def _name_set(names: str | Iterable[str], what: str) -> frozenset[str]:
+    wanted = [names] if isinstance(names, str) else list(names)
     if not wanted or not all(isinstance(g, str) and g for g in wanted):
         raise ConfigurationError(
-            f"permission_required: expected groups to be non-empty strings, found {wanted!r}"
+            f"permission_required: expected {what} to be non-empty strings, found {wanted!r}"
         )
     return frozenset(wanted)

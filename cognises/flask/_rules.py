@@ -1,4 +1,4 @@
-"""The rules ``permission_required`` combines: groups, a group document, scopes.
+"""The rules ``permission_required`` combines: groups, a group document, roles, scopes.
 
 Each raises ``PermissionDenied`` to refuse; the decorator runs them in order, then the
 view's own check, and every one must pass.
@@ -15,12 +15,12 @@ from flask import Flask, Request, current_app
 from werkzeug.routing import Rule as URLRule
 
 from cognises._claims import Claims, is_machine
-from cognises._permissions import require_groups, require_scopes
+from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises.errors import PermissionDenied
 from cognises.flask._endpoints import rules_of, warn_shared_names
 from cognises.flask._state import state_for
 
-__all__ = ["Allows", "MemberOf", "Rule", "Scopes", "ViewCheck"]
+__all__ = ["Allows", "HasRole", "MemberOf", "Rule", "Scopes", "ViewCheck"]
 
 log = logging.getLogger("cognises.flask")
 
@@ -44,6 +44,14 @@ class MemberOf(Rule):
 
     def check(self, claims: Claims, request: Request) -> None:
         require_groups(claims, any_of=self.wanted)
+
+
+class HasRole(Rule):
+    def __init__(self, wanted: frozenset[str]) -> None:
+        self.wanted = wanted
+
+    def check(self, claims: Claims, request: Request) -> None:
+        require_roles(claims, any_of=self.wanted)
 
 
 class Scopes(Rule):

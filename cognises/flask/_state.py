@@ -10,9 +10,9 @@ test apps) never share keys, handlers or trusted test issuers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["EXTENSION_KEY", "AppState", "Binding", "attach", "state_for"]
 
 EXTENSION_KEY = "cognises"
+
+T = TypeVar("T")
 
 _states_lock = threading.Lock()
 
@@ -58,6 +60,17 @@ class AppState:
         self._trusted: dict[str, Any] = {}
         # Set once the app's permission names were looked at (flask/_endpoints.py).
         self.permission_names_checked = False
+        self._memo: dict[Hashable, Any] = {}
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The app's one object under ``key``, made by ``make()`` on first use."""
+        found = self._memo.get(key)
+        if found is None:
+            with self._lock:
+                found = self._memo.get(key)
+                if found is None:
+                    found = self._memo[key] = make()
+        return cast(T, found)
 
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""

@@ -1,8 +1,10 @@
 """Blocking twins of ``cognises.aio``, for Flask views, scripts and other threads."""
 
 from cognises._claims import Claims
-from cognises._permissions import require_groups, require_scopes
+from cognises._credentials import AWSCredentials
+from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._credential_cache import CredentialCache
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._retry import RetryPolicy
@@ -15,15 +17,19 @@ from cognises.sync._aws import (
     list_users_in_group,
     remove_users_from_group,
 )
+from cognises.sync._identity_pool import IdentityPool
 from cognises.sync._multipool import MultiPoolVerifier
 from cognises.sync._verifier import CognitoVerifier
 
 __all__ = [
+    "AWSCredentials",
     "Claims",
     "CognitoVerifier",
+    "CredentialCache",
     "FetchOptions",
     "GroupOutcome",
     "GroupReport",
+    "IdentityPool",
     "JWKSCache",
     "MembershipReport",
     "MultiPoolVerifier",
@@ -37,5 +43,6 @@ __all__ = [
     "list_users_in_group",
     "remove_users_from_group",
     "require_groups",
+    "require_roles",
     "require_scopes",
 ]

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from cognises.testing._identity import IdentityExtras
+from cognises.testing._revocation import RevocationExtras
+
 __all__ = ["Call", "FaultInjector", "MotoEmulator", "is_write_action"]
 
 _WRITE_PREFIXES = ("Create", "Put", "Update", "Delete", "Attach", "Detach", "Tag", "Untag")
@@ -75,6 +78,8 @@ class FaultInjector:
         ]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("HTTP_X_COGNISES_EMULATOR") == "internal":
+            return self.app(environ, start_response)  # the emulator's own call, not a test's
         service, action = _identify(environ)
         if service == "other":
             return self.app(environ, start_response)
@@ -151,6 +156,11 @@ class MotoEmulator:
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.faults: FaultInjector | None = None
+        self.identity: IdentityExtras | None = None
+        self.revocation: RevocationExtras | None = None
+        # identity pool id -> {"Roles": ..., "RoleMappings": ...}, as SetIdentityPoolRoles
+        # would store them.
+        self.identity_pool_roles: dict[str, dict[str, Any]] = {}
         self.endpoint = ""
 
     def start(self) -> MotoEmulator:
@@ -158,7 +168,13 @@ class MotoEmulator:
         # moto exposes no hook to wrap its app: reach for its werkzeug server.
         wsgi_server: Any = self._server._server
         assert wsgi_server is not None
-        self.faults = FaultInjector(wsgi_server.app)
+        self.identity = IdentityExtras(
+            wsgi_server.app,
+            endpoint=lambda: self.endpoint,
+            role_mappings=lambda pool_id: self.identity_pool_roles.get(pool_id, {}),
+        )
+        self.revocation = RevocationExtras(self.identity)
+        self.faults = FaultInjector(self.revocation)
         wsgi_server.app = self.faults
         wsgi_server.RequestHandlerClass = _quiet(wsgi_server.RequestHandlerClass)
         host, port = self._server.get_host_and_port()
