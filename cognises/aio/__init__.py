@@ -3,6 +3,8 @@
 from cognises._claims import Claims
 from cognises._permissions import require_groups
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._alb_keys import AlbKeyCache
+from cognises.aio._alb_verifier import AlbIdentity, AlbVerifier
 from cognises.aio._clients import aws_clients
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
@@ -18,6 +20,9 @@ from cognises.aio._users import (
 from cognises.aio._verifier import CognitoVerifier
 
 __all__ = [
+    "AlbIdentity",
+    "AlbKeyCache",
+    "AlbVerifier",
     "Claims",
     "CognitoVerifier",
     "FetchOptions",

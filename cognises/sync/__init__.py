@@ -3,9 +3,12 @@
 from cognises._claims import Claims
 from cognises._permissions import require_groups
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._alb_keys import AlbKeyCache
+from cognises.aio._alb_verifier import AlbIdentity
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._retry import RetryPolicy
+from cognises.sync._alb_verifier import AlbVerifier
 from cognises.sync._aws import (
     add_users_to_group,
     create_update,
@@ -18,6 +21,9 @@ from cognises.sync._aws import (
 from cognises.sync._verifier import CognitoVerifier
 
 __all__ = [
+    "AlbIdentity",
+    "AlbKeyCache",
+    "AlbVerifier",
     "Claims",
     "CognitoVerifier",
     "FetchOptions",

@@ -7,6 +7,13 @@
     token = issuer.token(groups=["admins"], expires_in=60)
     app.test_client().get("/admin", headers={"Authorization": f"Bearer {token}"})
 
+``LocalAlb`` signs ``x-amzn-oidc-data`` tokens as an Application Load Balancer does
+(ES256, padded segments), and ``LocalAlb.serve()`` serves its keys by kid on loopback::
+
+    alb = LocalAlb(issuer=issuer.issuer, client_id=issuer.client_id)
+    with alb.serve() as keys:  # keys.key_url goes to COGNISES_ALB_KEY_URL
+        headers = {"x-amzn-oidc-data": alb.token(), "x-amzn-oidc-accesstoken": ...}
+
 ``MotoEmulator`` runs a local Cognito and IAM (moto server) for end-to-end tests; it
 needs the ``moto[server]`` package, which cognises itself does not depend on.
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cognises.testing._alb import AlbKeyServer, LocalAlb
 from cognises.testing._issuer import LocalIssuer
 
 if TYPE_CHECKING:
@@ -22,7 +30,7 @@ if TYPE_CHECKING:
 
     from cognises.testing._emulator import MotoEmulator
 
-__all__ = ["LocalIssuer", "MotoEmulator", "use_local_issuer"]
+__all__ = ["AlbKeyServer", "LocalAlb", "LocalIssuer", "MotoEmulator", "use_local_issuer"]
 
 
 def use_local_issuer(app: Flask, issuer: LocalIssuer | None = None) -> LocalIssuer:
