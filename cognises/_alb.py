@@ -74,14 +74,19 @@ def decode_padded(segment: bytes, what: str) -> bytes:
     taken: padding missing, doubled or misplaced, and any non-canonical encoding, are
     refused, so that no other spelling of a token verifies.
     """
-    body = segment.rstrip(b"=")
     # rest 1 is no base64 at all; b64url_decode refuses it (and an empty body) itself.
+    return b64url_decode(_unpadded(segment, what), what)
+
+
+def _unpadded(segment: bytes, what: str) -> bytes:
+    """The segment without its padding, which must be exactly what its length needs."""
+    body = segment.rstrip(b"=")
     if len(segment) - len(body) != (-len(body)) & 3:
         raise MalformedTokenError(
             f"expected the {what} padded to a multiple of 4 characters, as the ALB sends it, "
             f"found {len(segment) - len(body)} padding character(s) after {len(body)}"
         )
-    return b64url_decode(body, what)
+    return body
 
 
 def _decode_object(segment: bytes, what: str) -> dict[str, Any]:
@@ -121,6 +126,10 @@ def parse_alb(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> AlbParse
         raise MalformedTokenError(f"expected 3 dot-separated segments, found {raw.count(b'.') + 1}")
     if not payload:
         raise MalformedTokenError("the payload is empty")
+    # The form of every segment before anything is believed: a token spelt another way
+    # is refused as such, whichever segment it changed.
+    _unpadded(payload, "payload")
+    _unpadded(signature, "signature")
     return _header(_decode_object(header_segment, "header")), signing_input, payload, signature
 
 
