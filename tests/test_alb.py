@@ -115,7 +115,9 @@ def test_verifies_an_alb_token_and_fetches_its_key_once(alb, keys):
         "bob",
         "bob@example.com",
     )
-    assert claims.groups == [] and claims.token_use is None and claims.client_id is None
+    assert claims.groups == []
+    assert claims.token_use is None
+    assert claims.client_id is None
     exp = json.loads(base64.urlsafe_b64decode(token.split(".")[0]))["exp"]
     assert claims.expires_at.timestamp() == exp
     assert "bob" not in repr(claims)
@@ -145,7 +147,8 @@ def test_a_new_kid_is_fetched_when_the_alb_rotates(alb, keys):
     assert verify(verifier, alb.token()).sub
     alb.kid = alb.add_key()
     assert verify(verifier, alb.token()).sub
-    assert len(keys.requests) == 2 and verifier.key_cache.fetches == 2
+    assert len(keys.requests) == 2
+    assert verifier.key_cache.fetches == 2
 
 
 def test_leeway_lets_a_token_just_past_exp_through(alb, keys):
@@ -479,7 +482,7 @@ def test_a_payload_that_is_not_an_object_is_refused(alb, keys):
 
 def test_a_key_url_that_redirects_is_not_followed(alb, server):
     server.reply = Reply(status=302, headers={"Location": server.url("/elsewhere")})
-    with pytest.raises(JWKSError, match="expected HTTP 200 .* found 302"):
+    with pytest.raises(JWKSError, match=r"expected HTTP 200 .* found 302"):
         verify(make(alb, server.url("/{kid}")), alb.token())
     assert [r.path for r in server.records] == [f"/{alb.kid}"]
 
@@ -577,7 +580,7 @@ def test_a_slow_key_server_times_out(alb, server):
 
     server.reply = pem_reply(alb, trickle=0.05)
     cache = AlbKeyCache(server.url("/{kid}"), fetch=FetchOptions(timeout=0.3, connect_timeout=0.3))
-    with pytest.raises(JWKSError, match="within 0.3s"):
+    with pytest.raises(JWKSError, match=r"within 0\.3s"):
         verify(make(alb, server.url("/{kid}"), key_cache=cache), alb.token())
 
 
@@ -612,7 +615,8 @@ def test_a_thousand_concurrent_cold_verifications_make_one_key_fetch(alb, server
     results = asyncio.run(main())
     assert [c.username for c in results] == [f"user{i}" for i in range(n)]
     assert waiters() == n - 1
-    assert server.count() == 1 and verifier.key_cache.fetches == 1
+    assert server.count() == 1
+    assert verifier.key_cache.fetches == 1
 
 
 def test_cold_verifications_from_threads_loops_and_sync_callers_share_one_fetch(
@@ -663,7 +667,8 @@ def test_cold_verifications_from_threads_loops_and_sync_callers_share_one_fetch(
     expected.update({f"sync{i}": f"s{i}" for i in range(sync_threads)})
     assert results == expected
     assert waiters() == total - 1
-    assert server.count() == 1 and cache.fetches == 1
+    assert server.count() == 1
+    assert cache.fetches == 1
 
 
 def test_a_cancelled_fetch_starts_no_cooldown(alb, server):
@@ -717,7 +722,8 @@ def test_verify_request_checks_the_data_and_the_access_token(pool):
         }
         identity = asyncio.run(verifier.verify_request(headers))
     assert identity.claims.username == "alice"
-    assert identity.groups == ["admins"] and identity.access is not None
+    assert identity.groups == ["admins"]
+    assert identity.access is not None
     assert identity.scopes == ["aws.cognito.signin.user.admin"]
     assert identity.signer == alb.arn
 
@@ -803,7 +809,8 @@ def test_without_an_access_verifier_there_are_no_groups(alb, keys):
             {"x-amzn-oidc-data": alb.token(extra={"cognito:groups": ["admins"]})}
         )
     )
-    assert identity.access is None and identity.groups == []
+    assert identity.access is None
+    assert identity.groups == []
     assert identity.claims.groups == ["admins"]  # the IdP's say, not the pool's
 
 
