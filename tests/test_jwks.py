@@ -29,8 +29,8 @@ from joserfc.jwk import ECKey, RSAKey
 from jwks_server import MAX_HOLD, JWKSServer, Reply
 
 from cognises.aio import Claims, CognitoVerifier, FetchOptions, JWKSCache
-from cognises.aio._flight import Flight
 from cognises.aio._fetch import fetch_json
+from cognises.aio._flight import Flight
 from cognises.errors import ConfigurationError, JWKSError, UnknownKeyError
 from cognises.testing._issuer import LocalIssuer, b64url
 

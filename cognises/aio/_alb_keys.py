@@ -96,6 +96,12 @@ class AlbKeyCache:
             entry = self._entry(kid)
             entry.key, entry.failure = key, None
 
+    def retry_after(self) -> float:
+        """Seconds until the last failed fetch (an outage, not an unknown kid) may be retried."""
+        now = self._clock()
+        failed = [e.failed_at for e in list(self._entries.values()) if type(e.failure) is JWKSError]
+        return max((0.0, *(t + self.cooldown - now for t in failed)))
+
     def cached_key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         """The key of ``kid`` if it can be had without waiting for a fetch.
 

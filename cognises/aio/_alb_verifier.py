@@ -39,7 +39,6 @@ __all__ = [
     "AlbVerifier",
     "AlbVerifierCore",
     "alb_key_url",
-    "identity",
 ]
 
 DATA_HEADER = "x-amzn-oidc-data"
@@ -186,6 +185,34 @@ class AlbVerifierCore:
         check_alb_header(header, self.rules, time.time())
         return header.signer, _finish(header, signing_input, payload, signature, key)
 
+    def identity_cached(self, headers: Mapping[str, str]) -> AlbIdentity | None:
+        """Verify a request's ALB headers with the keys already cached, without awaiting.
+
+        Returns None when a key (the ALB's, or the pool's for the access token) must be
+        fetched first (then call ``fetch_identity``).
+        """
+        data, access_token, seen_sub = self._headers(headers)
+        verified = self._cached(data)
+        if verified is None:
+            return None
+        access = None
+        if self.access_verifier is not None and access_token is not None:
+            access = self.access_verifier.verify_cached(access_token)
+            if access is None:
+                return None
+        return _identity(*verified, access, seen_sub)
+
+    async def fetch_identity(self, headers: Mapping[str, str]) -> AlbIdentity:
+        """The slow path of ``identity_cached``: fetch keys as the caches allow, then verify."""
+        data, access_token, seen_sub = self._headers(headers)
+        verified = self._cached(data) or await self._fetched(data)
+        access = None
+        if self.access_verifier is not None and access_token is not None:
+            access = self.access_verifier.verify_cached(access_token)
+            if access is None:
+                access = await self.access_verifier.fetch_and_verify(access_token)
+        return _identity(*verified, access, seen_sub)
+
     def _headers(self, headers: Mapping[str, str]) -> tuple[str, str | None, str | None]:
         """The data token, access token and identity of a request's headers."""
         data = headers.get(DATA_HEADER)
@@ -197,7 +224,7 @@ class AlbVerifierCore:
         return data, access, headers.get(IDENTITY_HEADER)
 
 
-def identity(
+def _identity(
     signer: str, claims: Claims, access: Claims | None, seen_sub: str | None
 ) -> AlbIdentity:
     """The request's identity, once the identity header (``seen_sub``) and the access
@@ -244,12 +271,5 @@ class AlbVerifier(AlbVerifierCore):
         with lower-case names): the data token, and the access token when this verifier
         has an ``access_verifier``.
         """
-        data, access_token, seen_sub = self._headers(headers)
-        verified = self._cached(data)
-        signer, claims = verified if verified is not None else await self._fetched(data)
-        access = None
-        if self.access_verifier is not None and access_token is not None:
-            access = self.access_verifier.verify_cached(access_token)
-            if access is None:
-                access = await self.access_verifier.fetch_and_verify(access_token)
-        return identity(signer, claims, access, seen_sub)
+        verified = self.identity_cached(headers)
+        return verified if verified is not None else await self.fetch_identity(headers)

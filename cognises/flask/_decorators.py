@@ -109,7 +109,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
             return begun
         binding, token = begun
         try:
-            claims = binding.verifier.verify(token)
+            claims = binding.verify(token)
         except (TokenError, JWKSError) as exc:
             return _refuse(binding, exc)
         return view(*_accept(binding, claims, pass_response), *args, **kwargs)
@@ -124,7 +124,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
         if not isinstance(begun, tuple):
             return begun
         binding, token = begun
-        verifier = binding.verifier
+        verifier = binding  # the pool's verifier, or the ALB's (Binding.alb)
         try:
             claims = verifier.verify_cached(token)
             if claims is None:
@@ -161,9 +161,7 @@ def _refuse(binding: Binding, error: TokenError | JWKSError) -> Response:
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
     if isinstance(error, JWKSError):
-        verifier = binding.verifier
-        retry_after = verifier.jwks_cache.retry_after(verifier.jwks_url)
-        return reject(Rejection.unavailable(error, retry_after=retry_after))
+        return reject(Rejection.unavailable(error, retry_after=binding.retry_after()))
     expired = isinstance(error, ExpiredTokenError)
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 

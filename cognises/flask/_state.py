@@ -9,6 +9,7 @@ test apps) never share keys, handlers or trusted test issuers.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from cognises._claims import Claims
+from cognises.aio._alb_keys import AlbKeyCache
 from cognises.aio._jwks import JWKSCache
 from cognises.errors import ConfigurationError
+from cognises.flask._alb import ALB_LOCATION, AlbBinding
 from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig
 from cognises.flask._token_source import TokenSource
 from cognises.sync import CognitoVerifier
@@ -40,6 +44,27 @@ class Binding:
     source: TokenSource
     realm: str
     exempt_options: bool
+    alb: AlbBinding | None = None
+    """Set behind an ALB: the request's ALB headers are verified instead of a bearer token."""
+
+    def verify(self, token: str) -> Claims:
+        return self.alb.verify(token) if self.alb is not None else self.verifier.verify(token)
+
+    def verify_cached(self, token: str) -> Claims | None:
+        if self.alb is not None:
+            return self.alb.verify_cached(token)
+        return self.verifier.verify_cached(token)
+
+    async def fetch_and_verify(self, token: str) -> Claims:
+        if self.alb is not None:
+            return await self.alb.fetch_and_verify(token)
+        return await self.verifier.fetch_and_verify(token)
+
+    def retry_after(self) -> float:
+        """Seconds until a failed key fetch may be retried (for a 503's Retry-After)."""
+        if self.alb is not None:
+            return self.alb.retry_after()
+        return self.verifier.jwks_cache.retry_after(self.verifier.jwks_url)
 
 
 class AppState:
@@ -54,6 +79,7 @@ class AppState:
         self._verifiers: dict[PoolConfig, CognitoVerifier] = {}
         self._bindings: dict[PoolSpec, Binding] = {}
         self._trusted: dict[str, Any] = {}
+        self._alb_caches: dict[str, AlbKeyCache] = {}
 
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""
@@ -66,12 +92,19 @@ class AppState:
                 if self._request_config is None:
                     self._request_config = RequestConfig.from_config(config)
                 requests = self._request_config
-                verifier = self._verifier(spec.resolve(config), config)
+                pool = spec.resolve(config)
+                behind_alb = ALB_LOCATION in requests.source.locations
+                if behind_alb:
+                    # The pool's token behind an ALB is its access token, whatever else
+                    # the config says about token_use.
+                    pool = dataclasses.replace(pool, token_use="access")
+                verifier = self._verifier(pool, config)
                 binding = Binding(
                     verifier=verifier,
                     source=requests.source,
                     realm=requests.realm or verifier.user_pool_id,
                     exempt_options=requests.exempt_options,
+                    alb=AlbBinding(config, verifier, self._alb_caches) if behind_alb else None,
                 )
                 self._bindings[spec] = binding
             return binding

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 
 from cognises._claims import Claims
-from cognises.aio._alb_verifier import AlbIdentity, AlbVerifierCore, identity
+from cognises.aio._alb_verifier import AlbIdentity, AlbVerifierCore
 from cognises.sync._portal import call
 
 __all__ = ["AlbVerifier"]
@@ -32,16 +32,7 @@ class AlbVerifier(AlbVerifierCore):
         with lower-case names): the data token, and the access token when this verifier
         has an ``access_verifier`` (a ``cognises.sync.CognitoVerifier``).
         """
-        data, access_token, seen_sub = self._headers(headers)
-        verified = self._cached(data)
+        verified = self.identity_cached(headers)
         if verified is None:
-            verified = call(functools.partial(self._fetched, data))
-        signer, claims = verified
-        access = None
-        if self.access_verifier is not None and access_token is not None:
-            access = self.access_verifier.verify_cached(access_token)
-            if access is None:
-                access = call(
-                    functools.partial(self.access_verifier.fetch_and_verify, access_token)
-                )
-        return identity(signer, claims, access, seen_sub)
+            verified = call(functools.partial(self.fetch_identity, headers))
+        return verified
