@@ -78,7 +78,7 @@ class Claims(Mapping[str, Any]):
 
     @property
     def token_use(self) -> Literal["id", "access"] | None:
-        """ "id" or "access"; None for the claims of an ALB's data token."""
+        """``"id"`` or ``"access"``; None for the claims of an ALB's data token."""
         return cast(Literal["id", "access"] | None, self._data.get("token_use"))
 
     @property

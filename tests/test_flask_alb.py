@@ -224,3 +224,12 @@ def test_bad_alb_config_is_a_clear_error(pool, alb, keys, config, match):
 def test_alb_arns_may_be_a_comma_separated_string(pool, alb, keys):
     app = make_app(pool, alb, keys.key_url, COGNISES_ALB_ARNS=f"{OTHER_ARN}, {alb.arn}")
     assert app.test_client().get("/me", headers=alb_headers(alb, pool)).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/me", "/async-me"])
+def test_an_identity_header_of_another_user_gets_401(pool, alb, keys, path):
+    client = make_app(pool, alb, keys.key_url).test_client()
+    good = alb_headers(alb, pool, **{"x-amzn-oidc-identity": alb.claims(username="alice")["sub"]})
+    assert client.get(path, headers=good).status_code == 200
+    bad = alb_headers(alb, pool, **{"x-amzn-oidc-identity": alb.claims(username="root")["sub"]})
+    assert client.get(path, headers=bad).status_code == 401

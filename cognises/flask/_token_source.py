@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request
 
+from cognises.aio._alb_verifier import DATA_HEADER
 from cognises.errors import MalformedTokenError
 
 __all__ = ["LOCATIONS", "TokenSource"]
 
 LOCATIONS = frozenset({"header", "cookie", "alb"})
-_ALB_DATA = "x-amzn-oidc-data"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class TokenSource:
         """
         found: list[str] = []
         if "alb" in self.locations:
-            return request.headers.get(_ALB_DATA) or None
+            return request.headers.get(DATA_HEADER) or None
         if "header" in self.locations:
             token = self._from_header(request)
             if token is not None:
