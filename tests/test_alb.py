@@ -841,7 +841,7 @@ def test_a_region_that_is_no_region_is_refused(region):
 
 @pytest.mark.parametrize(
     "arns",
-    [[], "", "my-alb", ["arn:aws:iam::123456789012:role/x"], [None]],
+    [[], "", "my-alb", ["arn:aws:iam::123456789012:role/x"], [None], 5, [["nested"]]],
 )
 def test_alb_arns_must_be_alb_arns(arns):
     with pytest.raises(ConfigurationError, match="alb_arns"):
@@ -872,3 +872,19 @@ def test_access_verifier_must_verify_access_tokens(alb):
 def test_key_cache_of_another_url_is_refused(alb):
     with pytest.raises(ConfigurationError, match="key_cache"):
         make(alb, "https://a.example/{kid}", key_cache=AlbKeyCache("https://b.example/{kid}"))
+
+
+def test_albs_of_another_region_than_the_key_endpoints_are_refused():
+    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/a/1"
+    with pytest.raises(ConfigurationError, match="expected ALBs of region 'us-east-1'"):
+        AlbVerifier("us-east-1", alb_arns=arn)
+    # With keys from elsewhere (a local server), the region is not the ARN's business.
+    assert AlbVerifier("us-east-1", alb_arns=arn, key_url="http://127.0.0.1:1/{kid}")
+
+
+def test_govcloud_albs_use_the_s3_key_endpoint():
+    arn = "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/a/1"
+    verifier = sync.AlbVerifier("us-gov-west-1", alb_arns=arn)
+    assert verifier.key_cache.url("k1") == (
+        "https://s3-us-gov-west-1.amazonaws.com/aws-elb-public-keys-prod-us-gov-west-1/k1"
+    )

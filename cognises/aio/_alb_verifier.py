@@ -113,13 +113,7 @@ class AlbVerifierCore:
         max_token_size: int = MAX_TOKEN_SIZE,
         allow_insecure_key_url: bool = False,
     ) -> None:
-        arns = frozenset([alb_arns] if isinstance(alb_arns, str) else alb_arns)
-        if not arns or not all(isinstance(a, str) and _ALB_ARN.fullmatch(a) for a in arns):
-            raise ConfigurationError(
-                "expected alb_arns to be one or more ALB ARNs "
-                "(arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/...), "
-                f"found {sorted(map(repr, arns))}"
-            )
+        arns = _arn_set(alb_arns)
         if not (math.isfinite(leeway) and leeway >= 0) or max_token_size <= 0:
             raise ConfigurationError(
                 "expected a finite leeway >= 0 and max_token_size > 0, found "
@@ -133,6 +127,15 @@ class AlbVerifierCore:
                 f"found token_use={access_verifier.rules.token_use!r}"
             )
         template = key_url or (key_cache.url_template if key_cache else alb_key_url(region))
+        if template == alb_key_url(region):
+            # An ALB signs with the keys of its own region: another region's endpoint
+            # would answer every token of it with an unknown kid.
+            elsewhere = sorted(a for a in arns if a.split(":")[3] != region)
+            if elsewhere:
+                raise ConfigurationError(
+                    f"expected ALBs of region {region!r} (their keys are at {template!r}), "
+                    f"found {elsewhere}"
+                )
         if key_cache is not None and key_cache.url_template != template:
             raise ConfigurationError(
                 f"expected key_cache to fetch from {template!r}, found {key_cache.url_template!r}"
@@ -222,6 +225,22 @@ class AlbVerifierCore:
         if self.access_verifier is not None and access is None:
             raise MalformedTokenError(f"expected an {ACCESS_HEADER} header, found none")
         return data, access, headers.get(IDENTITY_HEADER)
+
+
+def _arn_set(alb_arns: object) -> frozenset[str]:
+    arns = (
+        list(alb_arns)
+        if isinstance(alb_arns, Iterable) and not isinstance(alb_arns, str)
+        else [alb_arns]
+    )
+    valid = [a for a in arns if isinstance(a, str) and _ALB_ARN.fullmatch(a)]
+    if not valid or len(valid) != len(arns):
+        raise ConfigurationError(
+            "expected alb_arns to be one or more ALB ARNs "
+            "(arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/...), "
+            f"found {arns!r}"
+        )
+    return frozenset(valid)
 
 
 def _identity(
