@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fuzz_support import B64URL, all_bit_flips
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwks_server import MAX_HOLD, JWKSServer, Reply
 
 from cognises import aio, sync
@@ -888,3 +891,38 @@ def test_govcloud_albs_use_the_s3_key_endpoint():
     assert verifier.key_cache.url("k1") == (
         "https://s3-us-gov-west-1.amazonaws.com/aws-elb-public-keys-prod-us-gov-west-1/k1"
     )
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(deadline=None, database=None, max_examples=400)
+@given(st.text(alphabet=B64URL + "=+/ ", max_size=24))
+def test_decode_padded_takes_only_the_canonical_padded_spelling(segment):
+    """Exactly the segments ``base64.urlsafe_b64encode`` makes are accepted."""
+    try:
+        data = decode_padded(segment.encode(), "segment")
+    except MalformedTokenError:
+        return
+    assert base64.urlsafe_b64encode(data).decode() == segment
+
+
+@settings(deadline=None, database=None, max_examples=200)
+@given(st.binary(min_size=1, max_size=48))
+def test_decode_padded_takes_every_canonical_padded_spelling(data):
+    assert decode_padded(base64.urlsafe_b64encode(data), "segment") == data
+
+
+def test_every_single_bit_flip_is_refused(alb, keys):
+    verifier = make(alb, keys.key_url)
+    token = alb.token()
+    verify(verifier, token)
+    kinds: set[str] = set()
+    for flipped in all_bit_flips(token):
+        for form in (flipped, flipped.decode("latin-1")):
+            with pytest.raises(TokenError) as caught:
+                verify(verifier, form)
+            kinds.add(type(caught.value).__name__)
+    assert {"MalformedTokenError", "InvalidSignatureError", "InvalidHeaderError"} <= kinds
+    # One fetch: no flip found another kid's URL (a flipped kid is another kid, or unsafe).
+    assert all(path.startswith("/") and ".." not in path for path in keys.requests)
