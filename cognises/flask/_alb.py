@@ -75,7 +75,9 @@ class AlbBinding:
             raise ConfigurationError(f"COGNISES_ALB_KEY_URL: expected a URL, found {key_url!r}")
         template = key_url or alb_key_url(access.region)
         # One key cache per key URL for the whole app, as for the pool's JWKS.
-        cache = caches.get(template) or caches.setdefault(template, AlbKeyCache(template))
+        cache = caches.get(template)
+        if cache is None:
+            cache = caches[template] = AlbKeyCache(template)
         self.verifier = AlbVerifier(
             access.region,
             alb_arns=alb_arns(config),
@@ -85,15 +87,18 @@ class AlbBinding:
             key_cache=cache,
         )
 
+    # ``token`` is the request's x-amzn-oidc-data, as the token source read it; the
+    # verifier reads it again from the headers, with the access token and identity.
+
     def verify(self, token: str) -> Claims:
-        return merged_claims(self.verifier.verify_request(_headers(token)))
+        return merged_claims(self.verifier.verify_request(_request_headers()))
 
     def verify_cached(self, token: str) -> Claims | None:
-        identity = self.verifier.identity_cached(_headers(token))
+        identity = self.verifier.identity_cached(_request_headers())
         return merged_claims(identity) if identity is not None else None
 
     async def fetch_and_verify(self, token: str) -> Claims:
-        return merged_claims(await self.verifier.fetch_identity(_headers(token)))
+        return merged_claims(await self.verifier.fetch_identity(_request_headers()))
 
     def retry_after(self) -> float:
         """Seconds until a failed key fetch (the ALB's or the pool's) may be retried."""
@@ -102,6 +107,6 @@ class AlbBinding:
         return max(self.verifier.key_cache.retry_after(), pool)
 
 
-def _headers(token: str) -> Mapping[str, str]:
-    # The request's own headers (case-insensitive), whose x-amzn-oidc-data ``token`` is.
+def _request_headers() -> Mapping[str, str]:
+    # werkzeug's Headers: case-insensitive, as the verifier needs.
     return cast(Mapping[str, str], request.headers)
