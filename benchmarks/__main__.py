@@ -1,6 +1,6 @@
 """``python -m benchmarks [PART ...] [--markdown] [--check]``: run the parts, print one table.
 
-PART is any of verify (parts 1 and 2), flask, jwks, provision; all by default.
+PART is any of verify (parts 1 and 2), flask, jwks, provision, alb; all by default.
 ``--markdown`` prints the table as Markdown too, for BENCHMARKS.md; ``--check`` exits
 with status 1 when any target is missed.
 """
@@ -16,7 +16,7 @@ from rich.console import Console
 
 from benchmarks._table import Row, machine, render
 
-PARTS = ("verify", "flask", "jwks", "provision")
+PARTS = ("verify", "flask", "jwks", "provision", "alb")
 
 
 def _runner(name: str) -> Callable[[], list[Row]]:
@@ -27,6 +27,8 @@ def _runner(name: str) -> Callable[[], list[Row]]:
         from benchmarks._flask import run
     elif name == "jwks":
         from benchmarks._jwks import run
+    elif name == "alb":
+        from benchmarks._alb import run
     else:
         from benchmarks._provision import run
     return run

@@ -14,7 +14,9 @@ class Claims(Mapping[str, Any]):
     """Claims of a token that passed every check.
 
     Only a verifier makes these, after checking the types the accessors rely on,
-    so the accessors never raise on a verified token.
+    so the accessors never raise on a verified token. Claims of an ALB's data token
+    (``AlbVerifier``) are the user's claims from the IdP: they have no ``token_use`` and
+    no client claim, so ``token_use`` and ``client_id`` are None for them.
     """
 
     __slots__ = ("_data",)
@@ -96,14 +98,18 @@ class Claims(Mapping[str, Any]):
         return is_machine(self._data)
 
     @property
-    def token_use(self) -> Literal["id", "access"]:
-        return cast(Literal["id", "access"], self._data["token_use"])
+    def token_use(self) -> Literal["id", "access"] | None:
+        """``"id"`` or ``"access"``; None for the claims of an ALB's data token."""
+        return cast(Literal["id", "access"] | None, self._data.get("token_use"))
 
     @property
-    def client_id(self) -> str:
-        """The app client of the token: ``aud`` (ID tokens) or ``client_id`` (access tokens)."""
+    def client_id(self) -> str | None:
+        """The app client of the token: ``aud`` (ID tokens) or ``client_id`` (access tokens).
+
+        None for the claims of an ALB's data token (its client is in the header).
+        """
         key = "aud" if self._data.get("token_use") == "id" else "client_id"
-        return cast(str, self._data[key])
+        return cast(str | None, self._data.get(key))
 
     @property
     def expires_at(self) -> datetime:

@@ -5,8 +5,10 @@ The tree::
     CognisesError
     ├── TokenError                  the token is not acceptable (HTTP 401)
     │   ├── MalformedTokenError     too large, not three base64url segments, not JSON objects
-    │   ├── InvalidHeaderError      alg not RS256, kid missing or not a string, key-bearing headers
-    │   ├── UnknownKeyError         no key with that kid in the pool's JWKS
+    │   │                           (an ALB token: not exactly padded); an ALB header missing
+    │   ├── InvalidHeaderError      alg not RS256 (ALB: ES256), kid missing or not a string
+    │   │                           (ALB: unsafe in a URL), key-bearing headers, ALB signer
+    │   ├── UnknownKeyError         no key with that kid in the pool's JWKS (or at the ALB's)
     │   ├── InvalidSignatureError   the signature does not match
     │   ├── ClaimError              a claim is wrong; ``.claim`` names it
     │   │   ├── MissingClaimError
@@ -14,10 +16,10 @@ The tree::
     │   │   ├── ExpiredTokenError
     │   │   ├── NotYetValidError    nbf or iat in the future
     │   │   ├── InvalidIssuerError
-    │   │   ├── InvalidAudienceError  aud (ID token) or client_id (access token)
+    │   │   ├── InvalidAudienceError  aud (ID token), client_id (access token), client (ALB)
     │   │   └── InvalidTokenUseError
     │   └── TokenRefusedError       AWS refused a token that passed every local check
-    ├── JWKSError                   the keys could not be fetched or parsed (HTTP 503)
+    ├── JWKSError                   the keys (JWKS, ALB key) could not be fetched or parsed (503)
     ├── AWSUnavailableError         AWS could not be reached, or throttled us: retry (HTTP 503)
     ├── PermissionDenied            a valid token without the group, role, scope or permission (403)
     ├── ConfigurationError          the library was set up wrongly (also a ValueError)

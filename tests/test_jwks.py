@@ -29,8 +29,8 @@ from joserfc.jwk import ECKey, RSAKey
 from jwks_server import MAX_HOLD, JWKSServer, Reply
 
 from cognises.aio import Claims, CognitoVerifier, FetchOptions, JWKSCache
-from cognises.aio import _jwks as jwks_module
 from cognises.aio._fetch import fetch_json
+from cognises.aio._flight import Flight
 from cognises.errors import ConfigurationError, JWKSError, UnknownKeyError
 from cognises.testing._issuer import LocalIssuer, b64url
 
@@ -153,7 +153,7 @@ def watch_flight_waiters(
     """Call ``reached`` once ``n`` callers are waiting on someone else's fetch."""
     lock = threading.Lock()
     count = [0]
-    real_wait = jwks_module._Flight.wait
+    real_wait = Flight.wait
 
     async def wait(self: Any) -> Any:
         with lock:
@@ -163,7 +163,7 @@ def watch_flight_waiters(
             reached()
         return await real_wait(self)
 
-    monkeypatch.setattr(jwks_module._Flight, "wait", wait)
+    monkeypatch.setattr(Flight, "wait", wait)
     return lambda: count[0]
 
 

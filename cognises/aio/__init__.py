@@ -4,6 +4,8 @@ from cognises._claims import Claims
 from cognises._credentials import AWSCredentials
 from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._alb_keys import AlbKeyCache
+from cognises.aio._alb_verifier import AlbIdentity, AlbVerifier
 from cognises.aio._clients import aws_clients
 from cognises.aio._credential_cache import CredentialCache
 from cognises.aio._fetch import FetchOptions
@@ -23,6 +25,9 @@ from cognises.aio._verifier import CognitoVerifier
 
 __all__ = [
     "AWSCredentials",
+    "AlbIdentity",
+    "AlbKeyCache",
+    "AlbVerifier",
     "Claims",
     "CognitoVerifier",
     "CredentialCache",

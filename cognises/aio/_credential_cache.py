@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
 from cognises._credentials import AWSCredentials
-from cognises.aio._flights import Flights
+from cognises.aio._flight import Flights
 from cognises.errors import ConfigurationError
 
 __all__ = ["CredentialCache", "put"]

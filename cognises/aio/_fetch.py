@@ -1,8 +1,8 @@
-"""Fetching a JWKS document over HTTP, defensively.
+"""Fetching signing keys over HTTP, defensively: a JWKS document, or an ALB's PEM key.
 
 The keys decide who gets in, so the fetch trusts nothing about the server: one deadline
 for the whole exchange (a trickling server cannot hold us), no redirects, a size cap
-enforced while reading, and JSON parsed only after all of that.
+enforced while reading, and the body parsed only after all of that.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import orjson
 
 from cognises.errors import JWKSError
 
-__all__ = ["FetchOptions", "fetch_json"]
+__all__ = ["FetchOptions", "UnexpectedStatus", "fetch_bytes", "fetch_json"]
 
 _ssl_context: ssl.SSLContext | None = None
 
@@ -30,9 +30,17 @@ def _ssl() -> ssl.SSLContext:
     return _ssl_context
 
 
+class UnexpectedStatus(JWKSError):
+    """The key server answered with a status other than 200; ``status`` holds it."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class FetchOptions:
-    """How a JWKS is fetched."""
+    """How keys (a JWKS, an ALB's public key) are fetched."""
 
     timeout: float = 5.0
     """Seconds for the whole fetch: connect, send, and read every byte."""
@@ -41,7 +49,18 @@ class FetchOptions:
 
 
 async def fetch_json(url: str, options: FetchOptions) -> Any:
-    """GET ``url`` and return its JSON body, or raise ``JWKSError``.
+    """GET ``url`` and return its JSON body, or raise ``JWKSError``."""
+    body = await fetch_bytes(url, options)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise JWKSError(f"expected JSON from {url}, found an unparsable body") from exc
+
+
+async def fetch_bytes(
+    url: str, options: FetchOptions, *, what: str = "JWKS", accept: str = "application/json"
+) -> bytes:
+    """GET ``url`` and return its body, or raise ``JWKSError`` (``what`` names it).
 
     A new client per fetch: clients hold connections bound to the event loop they were
     used on, and callers (Flask async views) bring a new loop each time.
@@ -52,34 +71,37 @@ async def fetch_json(url: str, options: FetchOptions) -> Any:
             async with httpx.AsyncClient(
                 timeout=timeout, follow_redirects=False, verify=_ssl(), trust_env=False
             ) as client:
-                body = await _get_capped(client, url, options.max_bytes)
+                return await _get_capped(client, url, options.max_bytes, what, accept)
     except TimeoutError:
-        raise JWKSError(f"expected the JWKS from {url} within {options.timeout:g}s") from None
+        raise JWKSError(f"expected the {what} from {url} within {options.timeout:g}s") from None
     except httpx.HTTPError as exc:
-        raise JWKSError(f"could not fetch the JWKS from {url}: {type(exc).__name__}") from exc
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise JWKSError(f"expected JSON from {url}, found an unparsable body") from exc
+        raise JWKSError(f"could not fetch the {what} from {url}: {type(exc).__name__}") from exc
 
 
-async def _get_capped(client: httpx.AsyncClient, url: str, cap: int) -> bytes:
+async def _get_capped(
+    client: httpx.AsyncClient, url: str, cap: int, what: str, accept: str
+) -> bytes:
     # No compression: a small compressed body could expand far past the cap in one chunk.
-    headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+    headers = {"Accept": accept, "Accept-Encoding": "identity"}
     async with client.stream("GET", url, headers=headers) as response:
         if response.status_code != 200:
-            raise JWKSError(f"expected HTTP 200 from {url}, found {response.status_code}")
+            raise UnexpectedStatus(
+                f"expected HTTP 200 from {url}, found {response.status_code}",
+                status=response.status_code,
+            )
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding != "identity":
-            raise JWKSError(f"expected an uncompressed JWKS from {url}, found {encoding!r}")
+            raise JWKSError(f"expected an uncompressed {what} from {url}, found {encoding!r}")
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
-            raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found {declared}")
+            raise JWKSError(
+                f"expected a {what} of at most {cap} bytes from {url}, found {declared}"
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_raw():
             size += len(chunk)
             if size > cap:
-                raise JWKSError(f"expected a JWKS of at most {cap} bytes from {url}, found more")
+                raise JWKSError(f"expected a {what} of at most {cap} bytes from {url}, found more")
             chunks.append(chunk)
         return b"".join(chunks)

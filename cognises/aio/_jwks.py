@@ -10,7 +10,6 @@ The hot path, ``cached_key``, is plain CPU work with no lock and no loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -22,49 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cognises._jwk import parse_jwks
 from cognises._show import show
 from cognises.aio._fetch import FetchOptions, fetch_json
+from cognises.aio._flight import Flight, Interrupted
 from cognises.errors import JWKSError, UnknownKeyError
 
 __all__ = ["JWKSCache"]
 
 log = logging.getLogger("cognises.jwks")
-
-
-class _Flight:
-    """One fetch in progress, awaited from any number of threads and event loops."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
-        self._done = False
-        self.error: BaseException | None = None
-
-    def finish(self, error: BaseException | None) -> None:
-        with self._lock:
-            self.error, self._done = error, True
-            waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            # A closed loop raises RuntimeError: nobody there is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_wake, future)
-
-    async def wait(self) -> BaseException | None:
-        """Wait on the caller's own loop; return the fetch's error, if any."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        with self._lock:
-            if self._done:
-                return self.error
-            self._waiters.append((future.get_loop(), future))
-        await future
-        return self.error
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-class _Interrupted(Exception):
-    """The fetch's owner was cancelled; a waiter should take over."""
 
 
 class _Entry:
@@ -76,7 +38,7 @@ class _Entry:
         self.tried_at = float("-inf")  # last attempt, successful or not
         self.failed_at = float("-inf")
         self.failure: JWKSError | None = None
-        self.flight: _Flight | None = None
+        self.flight: Flight | None = None
         self.fetches = 0
 
 
@@ -191,7 +153,7 @@ class JWKSCache:
                 entry = self._entries.setdefault(url, _Entry())
                 flight = entry.flight
                 if flight is None:
-                    flight = entry.flight = _Flight()
+                    flight = entry.flight = Flight()
                     previous_try, entry.tried_at = entry.tried_at, self._clock()
                     entry.fetches += 1
                     leader = True
@@ -200,10 +162,10 @@ class JWKSCache:
             if leader:
                 await self._lead(url, entry, flight, previous_try)
                 return
-            if not isinstance(await flight.wait(), _Interrupted):
+            if not isinstance(await flight.wait(), Interrupted):
                 return
 
-    async def _lead(self, url: str, entry: _Entry, flight: _Flight, previous_try: float) -> None:
+    async def _lead(self, url: str, entry: _Entry, flight: Flight, previous_try: float) -> None:
         error: BaseException | None = None
         try:
             keys = parse_jwks(await fetch_json(url, self.fetch_options), source=url)
@@ -217,7 +179,7 @@ class JWKSCache:
             self._record_failure(url, entry, failure)
         except BaseException:
             # Cancelled: nothing was learnt, so this attempt must not start a cooldown.
-            error = _Interrupted()
+            error = Interrupted()
             entry.tried_at = previous_try
             raise
         else:

@@ -288,22 +288,22 @@ def _audience_set(
     return values
 
 
-def check_jwks_url(url: str, *, allow_insecure: bool) -> None:
+def check_jwks_url(url: str, *, allow_insecure: bool, name: str = "jwks_url") -> None:
     """Raise ``ConfigurationError`` unless ``url`` may serve a pool's keys (see SECURITY.md)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsed lazily; a bad port raises only here
     except ValueError as exc:
-        raise ConfigurationError(f"expected a valid jwks_url, found {url!r} ({exc})") from None
+        raise ConfigurationError(f"expected a valid {name}, found {url!r} ({exc})") from None
     if not parts.hostname:
-        raise ConfigurationError(f"expected a jwks_url with a host, found {url!r}")
+        raise ConfigurationError(f"expected a {name} with a host, found {url!r}")
     if parts.scheme == "https" or (parts.scheme == "http" and allow_insecure):
         return
     if parts.scheme == "http" and _is_loopback(parts.hostname):
         return
     raise ConfigurationError(
-        f"expected an https jwks_url (http only for loopback hosts or with "
-        f"allow_insecure_jwks_url=True), found {url!r}"
+        f"expected an https {name} (http only for loopback hosts or with "
+        f"allow_insecure_{name}=True), found {url!r}"
     )
 
 

@@ -184,6 +184,12 @@ class RequestConfig:
                 f"COGNISES_TOKEN_LOCATION: expected one or more of {sorted(LOCATIONS)}, "
                 f"found {locations!r}"
             )
+        if "alb" in locations and len(locations) > 1:
+            # Behind an ALB the ALB's headers are the credential; a bearer token beside
+            # them would be a second, weaker way in.
+            raise ConfigurationError(
+                f"COGNISES_TOKEN_LOCATION: expected 'alb' alone, found {locations!r}"
+            )
         exempt = config.get("COGNISES_EXEMPT_OPTIONS", True)
         if not isinstance(exempt, bool):
             raise ConfigurationError(

@@ -134,7 +134,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
             return begun
         binding, token = begun
         try:
-            claims = binding.verifier.verify(token)
+            claims = binding.verify(token)
         except (TokenError, JWKSError, PermissionDenied) as exc:
             return _refuse(binding, exc)
         return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
@@ -149,7 +149,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
         if not isinstance(begun, tuple):
             return begun
         binding, token = begun
-        verifier = binding.verifier
+        verifier = binding  # the pool's verifier, or the ALB's (Binding.alb)
         try:
             claims = verifier.verify_cached(token)
             if claims is None:
@@ -186,8 +186,7 @@ def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) 
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
     if isinstance(error, JWKSError):
-        retry_after = binding.verifier.retry_after()
-        return reject(Rejection.unavailable(error, retry_after=retry_after))
+        return reject(Rejection.unavailable(error, retry_after=binding.retry_after()))
     if isinstance(error, PermissionDenied):  # from the verifier's check=
         return reject(Rejection.forbidden(error, realm=binding.realm))
     expired = isinstance(error, ExpiredTokenError)

@@ -54,7 +54,16 @@ class Cognises:
         token goes to the pool that issued it (its ``iss``). Not with
         ``COGNISES_REGION`` / ``COGNISES_USER_POOL_ID``.
     ``COGNISES_TOKEN_LOCATION``
-        "header", "cookie" or both (default): where tokens are looked for.
+        "header", "cookie" or both (default): where tokens are looked for. Or "alb"
+        alone, behind an Application Load Balancer: the ALB's ``x-amzn-oidc-data`` and
+        the pool's access token in ``x-amzn-oidc-accesstoken`` are verified instead, and
+        the view's claims are both together (groups and scopes from the access token).
+    ``COGNISES_ALB_ARNS``
+        with "alb": the ARNs of the ALBs whose tokens are accepted (a list, or a string
+        of ARNs separated by commas). Required.
+    ``COGNISES_ALB_KEY_URL``
+        with "alb": where to fetch the ALB's keys, a template with ``{kid}`` in it;
+        default the ALB key endpoint of ``COGNISES_REGION``.
     ``COGNISES_COOKIE_NAME``
         the cookie holding the token, default ``token_cookie`` (the seed's).
     ``COGNISES_HEADER_NAME``, ``COGNISES_HEADER_SCHEME``

@@ -9,6 +9,7 @@ test apps) never share keys, handlers or trusted test issuers.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask
 
+from cognises._claims import Claims
+from cognises.aio._alb_keys import AlbKeyCache
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._verifier import VerifierCore
 from cognises.errors import ConfigurationError
+from cognises.flask._alb import ALB_LOCATION, AlbBinding
 from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig, jwks_cache_of, pool_list
 from cognises.flask._token_source import TokenSource
 from cognises.sync import CognitoVerifier, MultiPoolVerifier
@@ -43,6 +47,27 @@ class Binding:
     source: TokenSource
     realm: str
     exempt_options: bool
+    alb: AlbBinding | None = None
+    """Set behind an ALB: the request's ALB headers are verified instead of a bearer token."""
+
+    def verify(self, token: str) -> Claims:
+        return self.alb.verify(token) if self.alb is not None else self.verifier.verify(token)
+
+    def verify_cached(self, token: str) -> Claims | None:
+        if self.alb is not None:
+            return self.alb.verify_cached(token)
+        return self.verifier.verify_cached(token)
+
+    async def fetch_and_verify(self, token: str) -> Claims:
+        if self.alb is not None:
+            return await self.alb.fetch_and_verify(token)
+        return await self.verifier.fetch_and_verify(token)
+
+    def retry_after(self) -> float:
+        """Seconds until a failed key fetch may be retried (for a 503's Retry-After)."""
+        if self.alb is not None:
+            return self.alb.retry_after()
+        return self.verifier.retry_after()
 
 
 class AppState:
@@ -61,6 +86,7 @@ class AppState:
         # Set once the app's permission names were looked at (flask/_endpoints.py).
         self.permission_names_checked = False
         self._memo: dict[Hashable, Any] = {}
+        self._alb_caches: dict[str, AlbKeyCache] = {}
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """The app's one object under ``key``, made by ``make()`` on first use."""
@@ -83,15 +109,30 @@ class AppState:
                 if self._request_config is None:
                     self._request_config = RequestConfig.from_config(config)
                 requests = self._request_config
-                verifier = self._multi_verifier(spec, config) or self._verifier(
-                    spec.resolve(config), config
-                )
+                multi = self._multi_verifier(spec, config)
+                pool = spec.resolve(config) if multi is None else None
+                behind_alb = ALB_LOCATION in requests.source.locations
+                if behind_alb and multi is not None:
+                    raise ConfigurationError(
+                        "COGNISES_TOKEN_LOCATION 'alb' verifies the access token of one pool "
+                        "(COGNISES_REGION, COGNISES_USER_POOL_ID), not of COGNISES_POOLS"
+                    )
+                if behind_alb and pool is not None:
+                    # The pool's token behind an ALB is its access token, whatever else
+                    # the config says about token_use.
+                    pool = dataclasses.replace(pool, token_use="access")
+                verifier = multi or self._verifier(pool, config)  # type: ignore[arg-type]
                 first = verifier.pools[0] if isinstance(verifier, MultiPoolVerifier) else verifier
                 binding = Binding(
                     verifier=verifier,
                     source=requests.source,
                     realm=requests.realm or first.user_pool_id,
                     exempt_options=requests.exempt_options,
+                    alb=(
+                        AlbBinding(config, verifier, self._alb_caches)  # type: ignore[arg-type]
+                        if behind_alb
+                        else None
+                    ),
                 )
                 self._bindings[spec] = binding
             return binding

@@ -1,4 +1,5 @@
-"""Finding the token in a request: the ``Authorization`` header and the seed's cookie."""
+"""Finding the token in a request: the ``Authorization`` header and the seed's cookie, or
+(behind an Application Load Balancer) the ALB's ``x-amzn-oidc-data`` header."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request
 
+from cognises.aio._alb_verifier import DATA_HEADER
 from cognises.errors import MalformedTokenError
 
 __all__ = ["LOCATIONS", "TokenSource"]
 
-LOCATIONS = frozenset({"header", "cookie"})
+LOCATIONS = frozenset({"header", "cookie", "alb"})
 
 
 @dataclass(frozen=True)
 class TokenSource:
-    """Where tokens are looked for: ``locations`` holds "header" and/or "cookie".
+    """Where tokens are looked for: ``locations`` holds "header" and/or "cookie", or
+    "alb" alone (the ALB's data token; its other headers are read by its verifier).
 
     The header must read ``<scheme> <token>``, the scheme compared case-insensitively
     (RFC 7235). An empty header or cookie counts as absent: logging out often blanks the
@@ -37,6 +40,8 @@ class TokenSource:
         planted credential decide who the user is.
         """
         found: list[str] = []
+        if "alb" in self.locations:
+            return request.headers.get(DATA_HEADER) or None
         if "header" in self.locations:
             token = self._from_header(request)
             if token is not None:

@@ -4,10 +4,13 @@ from cognises._claims import Claims
 from cognises._credentials import AWSCredentials
 from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises.aio._alb_keys import AlbKeyCache
+from cognises.aio._alb_verifier import AlbIdentity
 from cognises.aio._credential_cache import CredentialCache
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._retry import RetryPolicy
+from cognises.sync._alb_verifier import AlbVerifier
 from cognises.sync._aws import (
     add_users_to_group,
     create_update,
@@ -23,6 +26,9 @@ from cognises.sync._verifier import CognitoVerifier
 
 __all__ = [
     "AWSCredentials",
+    "AlbIdentity",
+    "AlbKeyCache",
+    "AlbVerifier",
     "Claims",
     "CognitoVerifier",
     "CredentialCache",

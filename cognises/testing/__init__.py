@@ -12,12 +12,20 @@ tests; ``create_pool``, ``create_user`` and ``log_in`` set up a user pool with u
 groups and get real tokens from it (with boto3 clients). The emulator needs the
 ``moto[server]`` package (``pip install 'cognises[test]'``), which cognises itself does
 not depend on. The pytest fixtures of ``cognises.testing.pytest_plugin`` wrap all of it.
+
+``LocalAlb`` signs ``x-amzn-oidc-data`` tokens as an Application Load Balancer does
+(ES256, padded segments), and ``LocalAlb.serve()`` serves its keys by kid on loopback::
+
+    alb = LocalAlb(issuer=issuer.issuer, client_id=issuer.client_id)
+    with alb.serve() as keys:  # keys.key_url goes to COGNISES_ALB_KEY_URL
+        headers = {"x-amzn-oidc-data": alb.token(), "x-amzn-oidc-accesstoken": ...}
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cognises.testing._alb import AlbKeyServer, LocalAlb
 from cognises.testing._cognito import PoolSetup, create_pool, create_user, log_in
 from cognises.testing._issuer import LocalIssuer
 
@@ -27,7 +35,9 @@ if TYPE_CHECKING:
     from cognises.testing._emulator import FaultInjector, MotoEmulator
 
 __all__ = [
+    "AlbKeyServer",
     "FaultInjector",
+    "LocalAlb",
     "LocalIssuer",
     "MotoEmulator",
     "PoolSetup",
