@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cognises._claims import is_machine, scope_list
+from cognises._show import show
 from cognises.errors import ConfigurationError, PermissionDenied
 
 __all__ = ["require_groups", "require_roles", "require_scopes", "role_matches", "scope_set"]
@@ -27,7 +28,12 @@ def require_groups(claims: Mapping[str, Any], *, any_of: Iterable[str]) -> None:
     if not isinstance(groups, (list, tuple)):
         groups = ()
     if not any(group in groups for group in wanted):
-        raise PermissionDenied(f"expected membership of one of {sorted(wanted)}, found none")
+        # Both sides, shortened: the groups are the user's, but a message that says only
+        # "found none" to a user in admins (when nobody was wanted) hides the mistake.
+        held = show(sorted(g for g in groups if isinstance(g, str)), 200) if groups else "none"
+        raise PermissionDenied(
+            f"expected membership of one of {show(sorted(wanted), 200)}, found the user in {held}"
+        )
 
 
 def require_scopes(

@@ -45,7 +45,7 @@ DOC_FILES = sorted(
 )
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 NOT_RUN = "# not run:"
-NOT_RUN_ALLOWED = 3
+NOT_RUN_ALLOWED = 4
 
 REGION = "eu-west-1"
 POOL_PLACEHOLDER = "eu-west-1_AbCdEfGhI"

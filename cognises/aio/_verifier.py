@@ -104,7 +104,8 @@ class VerifierCore:
         if clients is None:
             log.warning(
                 "CognitoVerifier for %s accepts tokens of every app client of the pool; "
-                "pass client_ids to accept only your own",
+                "pass client_ids to accept only your own (in Flask: COGNISES_CLIENT_IDS, or "
+                "login_check(region, pool_id, client_ids=[...]))",
                 user_pool_id,
             )
         self.region = region
