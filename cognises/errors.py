@@ -17,6 +17,9 @@ The tree::
     │       ├── InvalidAudienceError  aud (ID token) or client_id (access token)
     │       └── InvalidTokenUseError
     ├── JWKSError                   the keys could not be fetched or parsed (HTTP 503)
+    ├── OAuthError                  the authorization server refused a request; ``.error``
+    │   │                           holds its RFC 6749 code (``invalid_grant``...)
+    │   └── OAuthUnavailableError   it could not be reached, or answered nonsense
     ├── PermissionDenied            a valid token without the group or permission (HTTP 403)
     ├── ConfigurationError          the library was set up wrongly (also a ValueError)
     ├── GroupDetailError            the group document is invalid (also a ValueError)
@@ -50,6 +53,8 @@ __all__ = [
     "MalformedTokenError",
     "MissingClaimError",
     "NotYetValidError",
+    "OAuthError",
+    "OAuthUnavailableError",
     "PermissionDenied",
     "ProvisioningError",
     "TokenError",
@@ -119,6 +124,23 @@ class InvalidTokenUseError(ClaimError):
 
 class JWKSError(CognisesError):
     """The pool's keys could not be fetched or parsed: the server's fault, not the token's."""
+
+
+class OAuthError(CognisesError):
+    """The authorization server (Cognito's ``/oauth2/token`` or ``/oauth2/revoke``) said no.
+
+    ``error`` is the RFC 6749 error code it sent (``invalid_grant``, ``invalid_client``...),
+    ``status`` the HTTP status of its answer (None when there was no answer).
+    """
+
+    def __init__(self, message: str, *, error: str, status: int | None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.status = status
+
+
+class OAuthUnavailableError(OAuthError):
+    """The authorization server could not be reached, timed out, or answered nonsense."""
 
 
 class PermissionDenied(CognisesError):

@@ -54,6 +54,9 @@ class AppState:
         self._verifiers: dict[PoolConfig, CognitoVerifier] = {}
         self._bindings: dict[PoolSpec, Binding] = {}
         self._trusted: dict[str, Any] = {}
+        # The sign-in flow's state (a cognises.flask._signin.SignIn), once its blueprint
+        # is registered on the app.
+        self.signin: Any = None
 
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""

@@ -9,6 +9,10 @@
 
 ``MotoEmulator`` runs a local Cognito and IAM (moto server) for end-to-end tests; it
 needs the ``moto[server]`` package, which cognises itself does not depend on.
+
+``LocalManagedLogin`` serves Cognito's managed-login endpoints (``/oauth2/authorize`` with
+a sign-in form, ``/oauth2/token``, ``/oauth2/revoke``, ``/logout``) on 127.0.0.1, signing
+with a ``LocalIssuer``: the other half of ``cognises.flask.signin_blueprint`` in tests.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from cognises.testing._issuer import LocalIssuer
 if TYPE_CHECKING:
     from flask import Flask
 
+    from cognises.testing._authserver import LocalManagedLogin
     from cognises.testing._emulator import MotoEmulator
 
-__all__ = ["LocalIssuer", "MotoEmulator", "use_local_issuer"]
+__all__ = ["LocalIssuer", "LocalManagedLogin", "MotoEmulator", "use_local_issuer"]
 
 
 def use_local_issuer(app: Flask, issuer: LocalIssuer | None = None) -> LocalIssuer:
@@ -65,4 +70,8 @@ def __getattr__(name: str) -> Any:
         from cognises.testing._emulator import MotoEmulator
 
         return MotoEmulator
+    if name == "LocalManagedLogin":
+        from cognises.testing._authserver import LocalManagedLogin
+
+        return LocalManagedLogin
     raise AttributeError(f"module 'cognises.testing' has no attribute {name!r}")
