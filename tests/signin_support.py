@@ -55,7 +55,7 @@ def make_app(issuer: LocalIssuer, login: LocalManagedLogin, **config: Any) -> Fl
     calls: list[str] = []
     app.extensions["calls"] = calls
 
-    @app.route("/page")
+    @app.route("/page", methods=["GET", "POST"])
     @login_check(redirect=True, pass_response=False)
     def page() -> Any:
         calls.append("page")
