@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from signin_support import (
     APP_ORIGIN,
     CALLBACK,
+    PASSWORD,
     location,
     make_app,
     make_issuer,
@@ -18,7 +21,8 @@ from signin_support import (
 )
 
 from cognises._oauth import code_challenge
-from cognises.testing import LocalIssuer, LocalManagedLogin
+from cognises.flask import current_claims, login_check, signin_blueprint
+from cognises.testing import LocalIssuer, LocalManagedLogin, use_local_issuer
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +193,50 @@ def test_sign_out_still_signs_out_when_revocation_fails(issuer: LocalIssuer) -> 
     assert answer.status_code == 302
     assert client.get_cookie("token_cookie") is None
     assert client.get_cookie("cognises_refresh") is None
+
+
+def test_blueprint_name_and_prefix_are_the_apps_choice(issuer: LocalIssuer) -> None:
+    callback = f"{APP_ORIGIN}/account/callback"
+    with LocalManagedLogin(issuer, redirect_uris=[callback]) as login:
+        login.add_user("alice", PASSWORD)
+        app = Flask(__name__)
+        app.config.update(
+            TESTING=True,
+            SECRET_KEY="another test secret key",
+            COGNISES_REGION=issuer.region,
+            COGNISES_USER_POOL_ID=issuer.user_pool_id,
+            COGNISES_CLIENT_IDS=[issuer.client_id],
+            COGNISES_DOMAIN=login.url,
+            COGNISES_CLIENT_ID=issuer.client_id,
+            COGNISES_REDIRECT_URI=callback,
+            COGNISES_COOKIE_SECURE=False,
+        )
+        app.register_blueprint(signin_blueprint(name="account", url_prefix="/account"))
+        use_local_issuer(app, issuer)
+
+        @app.route("/page")
+        @login_check(redirect=True, pass_response=False)
+        def page() -> str:
+            return str(current_claims.username)
+
+        client = app.test_client()
+        assert location(client.get("/page")) == "/account/login?next=/page"
+        assert location(sign_in(client)) == "/page"
+        assert client.get("/page").data == b"alice"
+        assert "account.logout" in {rule.endpoint for rule in app.url_map.iter_rules()}
+
+
+def test_a_token_too_big_for_a_cookie_fails_the_sign_in_clearly(
+    issuer: LocalIssuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with managed_login(issuer) as login:
+        login._users["alice"].groups = [f"group-{i:03d}-{'x' * 40}" for i in range(100)]
+        client = make_app(issuer, login).test_client()
+        with caplog.at_level(logging.WARNING, logger="cognises.flask"):
+            answer = sign_in(client)
+    # Not a cookie the browser would drop, sending the user round in circles.
+    assert answer.status_code == 502
+    assert b"fits in a cookie" in answer.data
+    assert client.get_cookie("token_cookie") is None
+    assert "more than browsers keep in a cookie" in caplog.text
+    assert "eyJ" not in caplog.text  # never the token itself

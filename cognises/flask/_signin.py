@@ -44,13 +44,15 @@ from cognises.flask._redirects import safe_next
 from cognises.flask._refresh import RefreshFlights, expires_within, set_refreshed
 from cognises.flask._session_cookies import Sealer, clear_all, read_sealed, set_cookie
 from cognises.flask._signin_config import SignInConfig
-from cognises.flask._signin_pages import error_page, no_store
+from cognises.flask._signin_pages import MAX_SHOWN, error_page, no_store
 from cognises.flask._state import state_for
 from cognises.sync import _oauth
 
 __all__ = ["LOGIN_TTL", "SignIn", "login_redirect", "signin_blueprint"]
 
 log = logging.getLogger("cognises.flask")
+
+_COOKIE_LIMIT = 4000  # bytes of a cookie's value that every current browser keeps
 
 LOGIN_TTL = 15 * 60
 """Seconds a browser has to come back from managed login before the login cookie expires."""
@@ -138,7 +140,9 @@ def _before_request() -> Response | None:
     signin, config = _runtime()
     reason = csrf_refusal(request, config)
     if reason is not None:
-        log.info("refused %s %s as a possible forgery: %s", request.method, request.path, reason)
+        log.info(
+            "refused %s %r as a possible forgery: %s", request.method, request.path[:100], reason
+        )
         return error_page(403, "Request refused", reason, again=_login_url(signin))
     if request.blueprint != signin.name:
         _refresh_if_due(signin, config)
@@ -170,7 +174,7 @@ def _callback() -> Response:
     again = _login_url(signin)
 
     def fail(status: int, title: str, detail: str) -> Response:
-        log.info("sign-in callback refused (%d): %s", status, detail)
+        log.info("sign-in callback refused (%d): %r", status, detail[:MAX_SHOWN])
         response = error_page(status, title, detail, again=again)
         _forget_login(response, config)
         return response
@@ -278,6 +282,23 @@ def _verify(config: SignInConfig, tokens: TokenSet, *, nonce: str | None) -> Non
     clients = frozenset({config.endpoints.client_id})
     id_verifier = state.binding(PoolSpec(client_ids=clients, token_use="id"), app.config).verifier
     access = state.binding(PoolSpec(client_ids=clients, token_use="access"), app.config).verifier
+    size = len(_cookie_token(config, tokens))
+    if size > _COOKIE_LIMIT:
+        # Browsers drop such a cookie without a word: the user would bounce between the
+        # app and managed login for ever.
+        log.warning(
+            "the %s token is %d bytes, more than browsers keep in a cookie (%d): ask for "
+            "fewer scopes or groups in it, or set COGNISES_TOKEN_USE",
+            config.token_use,
+            size,
+            _COOKIE_LIMIT,
+        )
+        raise OAuthUnavailableError(
+            f"expected a {config.token_use} token that fits in a cookie ({_COOKIE_LIMIT} "
+            f"bytes), found {size} bytes",
+            error="invalid_response",
+            status=200,
+        )
     claims = id_verifier.verify(tokens.id_token)
     access.verify(tokens.access_token)
     if nonce is not None:
@@ -296,7 +317,8 @@ def _cookie_token(config: SignInConfig, tokens: TokenSet) -> str:
 def _write_tokens(
     response: Response, signin: SignIn, config: SignInConfig, tokens: TokenSet
 ) -> None:
-    set_cookie(response, config, config.token_cookie, _cookie_token(config, tokens), max_age=None)
+    token = _cookie_token(config, tokens)
+    set_cookie(response, config, config.token_cookie, token, max_age=None)
     if tokens.refresh_token is not None:
         sealed = signin.refresh_sealer.seal(config.refresh_cookie, tokens.refresh_token.encode())
         set_cookie(response, config, config.refresh_cookie, sealed, max_age=config.refresh_max_age)
