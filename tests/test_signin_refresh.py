@@ -253,3 +253,14 @@ def test_flights_share_one_refresh_and_its_failure() -> None:
     with pytest.raises(OAuthError):
         flights.run("other", failing)  # a failure is not kept: the next request tries again
     assert len(calls) == 3
+
+
+def test_failed_refresh_signs_out_an_async_view_too(
+    issuer: LocalIssuer, login: LocalManagedLogin
+) -> None:
+    client = make_app(issuer, login).test_client()
+    sign_in(client)
+    login._refresh.clear()
+    expire(client, issuer, seconds_ago=1)  # within the verifier's leeway
+    assert location(client.get("/async-page")).startswith("/auth/login?next=/async-page")
+    assert client.application.extensions["calls"] == []

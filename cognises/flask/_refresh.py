@@ -22,15 +22,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import request
 
 from cognises._oauth import TokenSet
 from cognises._token import decode_object, parse
 from cognises.errors import CognisesError, OAuthUnavailableError, TokenError
 
-__all__ = ["KEEP", "RefreshFlights", "expires_within", "refreshed_token", "set_refreshed"]
+__all__ = [
+    "KEEP",
+    "RefreshFlights",
+    "expires_within",
+    "refreshed_token",
+    "reset_refreshed",
+    "set_refreshed",
+]
 
 KEEP = 60.0
 """Seconds a refresh's answer is handed to later requests carrying the same old token."""
@@ -124,7 +132,17 @@ class RefreshFlights:
                 break
 
 
-_KEY = "_cognises_refreshed"
+# What a refresh before this request replaced: (request, old token, new token). A context
+# variable rather than ``g``: read on every login_check, and ``g`` costs microseconds. Set
+# to None by the sign-in hook at the start of each request; the request's identity guards
+# against a value left by another app's request on this thread.
+_replaced: ContextVar[tuple[object, str | None, str | None] | None] = ContextVar(
+    "cognises_refreshed", default=None
+)
+
+
+def reset_refreshed() -> None:
+    _replaced.set(None)
 
 
 def set_refreshed(old: str | None, new: str | None) -> None:
@@ -133,15 +151,15 @@ def set_refreshed(old: str | None, new: str | None) -> None:
     ``new`` None: the refresh failed and the browser is signed out, so the old token
     must not be accepted either, even if it has a few seconds of leeway left.
     """
-    setattr(g, _KEY, (request._get_current_object(), old, new))  # type: ignore[attr-defined]
+    _replaced.set((request._get_current_object(), old, new))  # type: ignore[attr-defined]
 
 
 def refreshed_token(token: str | None) -> str | None:
     """The token ``login_check`` should verify: the refreshed one if ``token`` was replaced."""
-    replaced = g.get(_KEY)
+    replaced = _replaced.get()
     if replaced is None:
         return token
     req, old, new = replaced
     if req is not request._get_current_object() or token != old:  # type: ignore[attr-defined]
         return token
-    return new  # type: ignore[no-any-return]
+    return new

@@ -41,7 +41,12 @@ from cognises.errors import (
 from cognises.flask._config import PoolSpec
 from cognises.flask._csrf import csrf_refusal
 from cognises.flask._redirects import safe_next
-from cognises.flask._refresh import RefreshFlights, expires_within, set_refreshed
+from cognises.flask._refresh import (
+    RefreshFlights,
+    expires_within,
+    reset_refreshed,
+    set_refreshed,
+)
 from cognises.flask._session_cookies import Sealer, clear_all, read_sealed, set_cookie
 from cognises.flask._signin_config import SignInConfig
 from cognises.flask._signin_pages import MAX_SHOWN, error_page, no_store
@@ -137,6 +142,7 @@ def login_redirect() -> FlaskResponse | None:
 
 
 def _before_request() -> Response | None:
+    reset_refreshed()
     signin, config = _runtime()
     reason = csrf_refusal(request, config)
     if reason is not None:
