@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from urllib.parse import parse_qs
 
 import anyio
@@ -172,3 +173,14 @@ def test_domain_forms() -> None:
     logout = Endpoints(DOMAIN, "c d").logout_url("https://app/?x=1")
     assert logout == f"{DOMAIN}/logout?client_id=c+d&logout_uri=https%3A%2F%2Fapp%2F%3Fx%3D1"
     assert "secret" not in repr(Endpoints(DOMAIN, "c", "secret"))
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts connections, never answers
+        port = silent.getsockname()[1]
+        endpoints = Endpoints(f"http://127.0.0.1:{port}", "c", timeout=0.3)
+        with pytest.raises(OAuthUnavailableError) as caught:
+            sync_oauth.refresh_tokens(endpoints, refresh_token="rt")
+    assert caught.value.error == "temporarily_unavailable"
