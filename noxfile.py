@@ -53,6 +53,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def browser(session: nox.Session) -> None:
+    """Sign in, refresh and sign out in a real headless Chromium (Debian's chromium and
+    chromium-driver at /usr/bin; selenium never downloads a browser here)."""
+    session.install("-e", ".[dev,browser]")
+    session.run("pytest", "tests/browser", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
     session.run("ruff", "check", *LINT_PATHS)

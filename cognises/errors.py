@@ -20,6 +20,9 @@ The tree::
     │   │   └── InvalidTokenUseError
     │   └── TokenRefusedError       AWS refused a token that passed every local check
     ├── JWKSError                   the keys (JWKS, ALB key) could not be fetched or parsed (503)
+    ├── OAuthError                  the authorization server refused a request; ``.error``
+    │   │                           holds its RFC 6749 code (``invalid_grant``...)
+    │   └── OAuthUnavailableError   it could not be reached, or answered nonsense
     ├── AWSUnavailableError         AWS could not be reached, or throttled us: retry (HTTP 503)
     ├── PermissionDenied            a valid token without the group, role, scope or permission (403)
     ├── ConfigurationError          the library was set up wrongly (also a ValueError)
@@ -55,6 +58,8 @@ __all__ = [
     "MalformedTokenError",
     "MissingClaimError",
     "NotYetValidError",
+    "OAuthError",
+    "OAuthUnavailableError",
     "PermissionDenied",
     "ProvisioningError",
     "TokenError",
@@ -142,6 +147,23 @@ class AWSUnavailableError(CognisesError):
 
 class JWKSError(CognisesError):
     """The pool's keys could not be fetched or parsed: the server's fault, not the token's."""
+
+
+class OAuthError(CognisesError):
+    """The authorization server (Cognito's ``/oauth2/token`` or ``/oauth2/revoke``) said no.
+
+    ``error`` is the RFC 6749 error code it sent (``invalid_grant``, ``invalid_client``...),
+    ``status`` the HTTP status of its answer (None when there was no answer).
+    """
+
+    def __init__(self, message: str, *, error: str, status: int | None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.status = status
+
+
+class OAuthUnavailableError(OAuthError):
+    """The authorization server could not be reached, timed out, or answered nonsense."""
 
 
 class PermissionDenied(CognisesError):

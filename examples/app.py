@@ -17,6 +17,12 @@ variables:
 
 Run it with ``flask --app examples/app.py run`` and call it with an ID token, as
 ``Authorization: Bearer <token>`` or in the ``token_cookie`` cookie.
+
+Sign-in for browsers (``/auth/login``, then ``/home``) is on when ``COGNISES_DOMAIN`` (the
+user pool's managed-login domain) is set, with ``COGNISES_REDIRECT_URI`` (this app's
+``/auth/callback`` URL, registered on the app client), ``SECRET_KEY``, and
+``COGNISES_COOKIE_SECURE=false`` when serving on http://localhost. ``cognises demo
+--serve`` turns it on against a local managed login.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
+from markupsafe import escape
 
 from cognises import Cognises, current_claims, login_check, permission_required
 from cognises.errors import ConfigurationError
+from cognises.flask import signin_blueprint
 
 GROUP_DETAIL = Path(__file__).with_name("group_detail.json")
 
@@ -93,7 +101,34 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
             groups=current_claims.groups,
         )
 
+    if env.get("COGNISES_DOMAIN"):
+        _add_signin(app, env)
     return app
+
+
+def _add_signin(app: Flask, env: Mapping[str, str]) -> None:
+    app.config.update(
+        SECRET_KEY=env.get("SECRET_KEY"),
+        COGNISES_DOMAIN=env["COGNISES_DOMAIN"],
+        COGNISES_CLIENT_ID=env.get("COGNISES_CLIENT_ID"),
+        COGNISES_CLIENT_SECRET=env.get("COGNISES_CLIENT_SECRET") or None,
+        COGNISES_REDIRECT_URI=env.get("COGNISES_REDIRECT_URI"),
+        COGNISES_COOKIE_SECURE=env.get("COGNISES_COOKIE_SECURE", "true").lower() != "false",
+    )
+    app.register_blueprint(signin_blueprint(), url_prefix="/auth")
+
+    @app.route("/home")
+    @login_check(redirect=True, pass_response=False)
+    def home() -> str:
+        groups = ", ".join(current_claims.groups) or "none"
+        return (
+            "<!doctype html><title>cognises example</title><link rel='icon' href='data:,'>"
+            f"<h1>Signed in as {escape(current_claims.username)}</h1>"
+            f"<p>Groups: {escape(groups)}</p>"
+            "<p><a href='/protected'>/protected</a> · <a href='/admin_panel'>/admin_panel</a>"
+            " · <a href='/whoami'>/whoami</a></p>"
+            "<form method='post' action='/auth/logout'><button>Sign out</button></form>"
+        )
 
 
 if __name__ == "__main__":

@@ -413,6 +413,7 @@ def test_public_names():
         "current_claims",
         "login_check",
         "permission_required",
+        "signin_blueprint",
     ]
     assert cognises.testing.__all__ == sorted(cognises.testing.__all__)
     for name in ("Cognises", "current_claims", "login_check", "permission_required"):

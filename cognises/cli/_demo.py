@@ -22,7 +22,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cognises.cli import _demo_signin as _signin
 from cognises.errors import ConfigurationError
+from cognises.testing._cognito import PASSWORD
 
 USERS = {"alice": ["admins"], "bob": ["editors"], "carol": ["viewers"], "dave": []}
 
@@ -109,12 +111,19 @@ def run(args: argparse.Namespace) -> int:
         tokens = _users_and_tokens(cognito, pool)
         console.print(f"[bold]4.[/] users logged in: {', '.join(USERS)}")
 
+        # Sign-in (h7): --serve adds a local managed login for browsers.
+        login = _signin.start_managed_login(
+            aws.region, pool.user_pool_id, pool.client_id, USERS, PASSWORD
+        ) if args.serve else None  # fmt: skip
+        if login is not None:
+            stack.callback(login.stop)
         app = _load_app(examples / "app.py").create_app(
             {
                 "COGNISES_REGION": aws.region,
                 "COGNISES_USER_POOL_ID": pool.user_pool_id,
                 "COGNISES_CLIENT_IDS": pool.client_id,
                 "COGNISES_JWKS_URL": aws.jwks_url(pool.user_pool_id),
+                **(_signin.signin_env(login) if login is not None else {}),
             }
         )
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -122,12 +131,15 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=server.serve_forever, name="demo-app", daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
         console.print(f"[bold]5.[/] example app at {base}")
+        signin_url = (
+            _signin.open_signin(app, login, server.server_port) if login is not None else None
+        )
 
         with httpx.Client(base_url=base, timeout=30, trust_env=False) as http:
             ok = _call_and_report(http, tokens, console)
         ok &= _aws_as_alice(aws, pool, identity_pool_id, tokens["alice"], console)
         if args.serve:
-            _serve_forever(base, tokens, console)
+            _serve_forever(base, tokens, console, signin_url)
     return 0 if ok else 1
 
 
@@ -321,8 +333,16 @@ def _request(http: Any, check: Check, tokens: dict[str, str]) -> int:
     return int(response.status_code)
 
 
-def _serve_forever(base: str, tokens: dict[str, str], console: Any) -> None:
+def _serve_forever(
+    base: str, tokens: dict[str, str], console: Any, signin_url: str | None = None
+) -> None:
     console.print("\n[bold]Serving.[/] Try (Ctrl-C to stop):")
+    if signin_url is not None:
+        users = ", ".join(
+            f"{name} ({', '.join(groups) or 'no group'})" for name, groups in USERS.items()
+        )
+        console.print(f"Sign in with a browser at {signin_url}")
+        console.print(f"  users: {users}; password for each: {PASSWORD}")
     for user, groups in USERS.items():
         expected = "200" if groups else "403 (in no group)"
         console.print(f"# {user} ({', '.join(groups) or 'no group'}): expect {expected}")

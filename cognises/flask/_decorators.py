@@ -25,8 +25,10 @@ from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
 from cognises.flask._current import Auth, recall, remember
 from cognises.flask._endpoints import PERMISSION_MARK
 from cognises.flask._extension import reject
+from cognises.flask._refresh import refreshed_token
 from cognises.flask._rejection import Rejection
 from cognises.flask._rules import Allows, HasRole, MemberOf, Rule, Scopes, ViewCheck
+from cognises.flask._signin import login_redirect
 from cognises.flask._state import Binding, state_for
 
 __all__ = ["SPEC_MARK", "login_check", "permission_required"]
@@ -52,6 +54,7 @@ def login_check(
     token_use: TokenUse | Unset = UNSET,
     jwks_url: str | Unset | None = UNSET,
     pass_response: bool = True,
+    redirect: bool = False,
 ) -> Callable[[View], View]:
     """Serve the view only to requests with a valid Cognito token.
 
@@ -82,6 +85,10 @@ def login_check(
     any app exists. Each app keeps one verifier per distinct configuration and one JWKS
     cache for all of them, so every view and request of an app shares the fetched keys,
     and two apps in one process share nothing.
+
+    ``redirect=True`` (for pages of an app with ``signin_blueprint`` registered): a GET
+    or HEAD without a valid token is sent to sign in, and back to this path, instead of
+    answering 401.
     """
     if callable(cognito_pool_region):
         raise ConfigurationError(
@@ -103,9 +110,9 @@ def login_check(
                 "login_check(pass_response=False) and read current_claims"
             )
         wrapper = (
-            _async_login(view, spec, pass_response)
+            _async_login(view, spec, pass_response, redirect)
             if inspect.iscoroutinefunction(view)
-            else _sync_login(view, spec, pass_response)
+            else _sync_login(view, spec, pass_response, redirect)
         )
         setattr(wrapper, _LOGIN_MARK, True)
         setattr(wrapper, SPEC_MARK, spec)
@@ -126,26 +133,26 @@ def _takes_positional(view: View) -> bool:
     )
 
 
-def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
+def _sync_login(view: View, spec: PoolSpec, pass_response: bool, redirect: bool) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        begun = _begin(spec)
+        begun = _begin(spec, redirect)
         if not isinstance(begun, tuple):
             return begun
         binding, token = begun
         try:
             claims = binding.verify(token)
         except (TokenError, JWKSError, PermissionDenied) as exc:
-            return _refuse(binding, exc)
+            return _refuse(binding, exc, redirect)
         return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
 
-def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
+def _async_login(view: View, spec: PoolSpec, pass_response: bool, redirect: bool) -> View:
     @functools.wraps(view)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        begun = _begin(spec)
+        begun = _begin(spec, redirect)
         if not isinstance(begun, tuple):
             return begun
         binding, token = begun
@@ -157,13 +164,13 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 # are, and keeps nothing bound to a loop that Flask is about to close.
                 claims = await verifier.fetch_and_verify(token)
         except (TokenError, JWKSError, PermissionDenied) as exc:
-            return _refuse(binding, exc)
+            return _refuse(binding, exc, redirect)
         return await view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
     return wrapper
 
 
-def _begin(spec: PoolSpec) -> tuple[Binding, str] | Response:
+def _begin(spec: PoolSpec, redirect: bool = False) -> tuple[Binding, str] | Response:
     """The binding and token of this request, or the answer when there is nothing to verify."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     binding = state_for(app).binding(spec, app.config)
@@ -173,18 +180,24 @@ def _begin(spec: PoolSpec) -> tuple[Binding, str] | Response:
         # then have no verified user.
         return app.make_default_options_response()
     try:
-        token = binding.source.read(request)
+        # Sign-in: a token refreshed before this view replaces the expired cookie's.
+        token = refreshed_token(binding.source.read(request))
     except TokenError as exc:
-        return _refuse(binding, exc)
+        return _refuse(binding, exc, redirect)
     if token is None:
         log.debug("rejected %s %s: no token", request.method, request.endpoint)
-        return reject(Rejection.missing(realm=binding.realm))
+        to_signin = login_redirect() if redirect else None
+        return to_signin or reject(Rejection.missing(realm=binding.realm))
     return binding, token
 
 
-def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) -> Response:
+def _refuse(
+    binding: Binding, error: TokenError | JWKSError | PermissionDenied, redirect: bool = False
+) -> Response:
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
+    if redirect and isinstance(error, TokenError) and (to_signin := login_redirect()):
+        return to_signin
     if isinstance(error, JWKSError):
         return reject(Rejection.unavailable(error, retry_after=binding.retry_after()))
     if isinstance(error, PermissionDenied):  # from the verifier's check=

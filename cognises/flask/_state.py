@@ -87,6 +87,9 @@ class AppState:
         self.permission_names_checked = False
         self._memo: dict[Hashable, Any] = {}
         self._alb_caches: dict[str, AlbKeyCache] = {}
+        # The sign-in flow's state (a cognises.flask._signin.SignIn), once its blueprint
+        # is registered on the app.
+        self.signin: Any = None
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """The app's one object under ``key``, made by ``make()`` on first use."""

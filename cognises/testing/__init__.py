@@ -19,6 +19,10 @@ not depend on. The pytest fixtures of ``cognises.testing.pytest_plugin`` wrap al
     alb = LocalAlb(issuer=issuer.issuer, client_id=issuer.client_id)
     with alb.serve() as keys:  # keys.key_url goes to COGNISES_ALB_KEY_URL
         headers = {"x-amzn-oidc-data": alb.token(), "x-amzn-oidc-accesstoken": ...}
+
+``LocalManagedLogin`` serves Cognito's managed-login endpoints (``/oauth2/authorize`` with
+a sign-in form, ``/oauth2/token``, ``/oauth2/revoke``, ``/logout``) on 127.0.0.1, signing
+with a ``LocalIssuer``: the other half of ``cognises.flask.signin_blueprint`` in tests.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from cognises.testing._issuer import LocalIssuer
 if TYPE_CHECKING:
     from flask import Flask
 
+    from cognises.testing._authserver import LocalManagedLogin
     from cognises.testing._emulator import FaultInjector, MotoEmulator
 
 __all__ = [
@@ -39,6 +44,7 @@ __all__ = [
     "FaultInjector",
     "LocalAlb",
     "LocalIssuer",
+    "LocalManagedLogin",
     "MotoEmulator",
     "PoolSetup",
     "create_pool",
@@ -114,4 +120,8 @@ def __getattr__(name: str) -> Any:
         from cognises.testing import _emulator
 
         return getattr(_emulator, name)
+    if name == "LocalManagedLogin":
+        from cognises.testing._authserver import LocalManagedLogin
+
+        return LocalManagedLogin
     raise AttributeError(f"module 'cognises.testing' has no attribute {name!r}")
