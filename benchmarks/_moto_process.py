@@ -1,8 +1,9 @@
 """A moto server in a process of its own, for the provisioning benchmark.
 
-``python -m benchmarks._moto_process LATENCY`` starts ``MotoEmulator`` with ``LATENCY``
-seconds of injected latency per AWS call, prints its endpoint on one line, and serves
-until its standard input is closed. Its own process has its own core and its own GIL:
+``python -m benchmarks._moto_process LATENCY [SERVICE=RATE ...]`` starts ``MotoEmulator``
+with ``LATENCY`` seconds of injected latency per AWS call (and, per ``SERVICE=RATE``, a
+token-bucket limit of RATE writes a second, as ``FaultInjector.rate_limits``), prints its
+endpoint on one line, and serves until its standard input is closed. Its own process has its own core and its own GIL:
 moto's request handling (several milliseconds of CPU per call) then does not compete
 with the client being measured.
 """
@@ -46,10 +47,11 @@ def fewer_directory_scans() -> None:
 
 def main() -> None:
     latency = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
+    limits = {k: float(v) for k, v in (a.split("=", 1) for a in sys.argv[2:])}
     fewer_directory_scans()
     with MotoEmulator() as moto:
         assert moto.faults is not None
-        moto.faults.reset(latency=latency)
+        moto.faults.reset(latency=latency, rate_limits=limits)
         moto.faults.app = serialized(moto.faults.app)
         print(moto.endpoint, flush=True)
         sys.stdin.read()  # until the parent closes it (or exits)

@@ -32,8 +32,8 @@ from cognises._report import RateStats
 
 __all__ = ["AdaptiveRate", "RunRates"]
 
-_DECREASE = 0.8
-_INCREASE = 1.0  # calls per second, per second
+_DECREASE = 0.7
+_INCREASE = 0.5  # calls per second, per second
 _MIN_RATE = 0.5
 _COOLDOWN = 1.0  # seconds between two cuts
 _WINDOW = 1.0  # seconds of successes that measure the first rate
