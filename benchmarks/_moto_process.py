@@ -3,9 +3,9 @@
 ``python -m benchmarks._moto_process LATENCY [SERVICE=RATE ...]`` starts ``MotoEmulator``
 with ``LATENCY`` seconds of injected latency per AWS call (and, per ``SERVICE=RATE``, a
 token-bucket limit of RATE writes a second, as ``FaultInjector.rate_limits``), prints its
-endpoint on one line, and serves until its standard input is closed. Its own process has its own core and its own GIL:
-moto's request handling (several milliseconds of CPU per call) then does not compete
-with the client being measured.
+endpoint on one line, and serves until its standard input is closed. Its own process has
+its own core and its own GIL: moto's request handling (several milliseconds of CPU per
+call) then does not compete with the client being measured.
 """
 
 from __future__ import annotations

@@ -6,14 +6,14 @@ CreateRole, then PutRolePolicy (it needs the role), then CreateGroup (it needs t
 ARN, and waits for the policy so that no group ever points at a role without it); one
 ListGroups for the whole pool comes first, and the identity pool's calls overlap the
 groups. So concurrency 1 makes every call one after another, the seed's way, and the
-ideal with concurrency 16 is ceil(60 / 16) waves × 3 calls × 100 ms. Both runs start
+ideal with concurrency 16 is ceil(60 / 16) waves x 3 calls x 100 ms. Both runs start
 from a new user pool and new group names, so both make the same 181 calls.
 
 **At the limits.** 300 groups against a moto whose ``FaultInjector`` throttles writes
 beyond 20 a second for IAM and 30 a second for Cognito (token buckets, answering
 ``Throttling`` / ``TooManyRequestsException`` as AWS does), with botocore's own retries
 off so that every throttle reaches cognises: 600 IAM writes at 20/s make 30 s the least
-time the limits allow. The run must fail no group, take at most 1.25× that, and have
+time the limits allow. The run must fail no group, take at most 1.25x that, and have
 fewer than 10% of its calls throttled.
 
 moto runs in a separate process (``_moto_process``), so that its own CPU time per call
