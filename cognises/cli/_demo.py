@@ -95,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
         console.print(f"[bold]3.[/] provisioning {examples / 'group_detail.json'}")
         _provision(
-            examples / "group_detail.json", iam, cognito, pool.user_pool_id, identity_pool_id
+            examples / "group_detail.json",
+            (iam, cognito, identity),
+            pool.user_pool_id,
+            identity_pool_id,
         )
 
         tokens = _users_and_tokens(cognito, pool)
@@ -155,11 +158,14 @@ def _create_pool(cognito: Any, identity: Any) -> tuple[Any, str]:
     return pool, identity_pool_id
 
 
-def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_id: str) -> None:
+def _provision(
+    path: Path, clients: tuple[Any, Any, Any], pool_id: str, identity_pool_id: str
+) -> None:
     from cognises._groupdetail import load_group_detail
     from cognises.cli._progress import ProgressView
     from cognises.sync import create_update
 
+    iam, cognito, identity = clients
     document = load_group_detail(path)  # the caller's file stays as it is
     names = [entry["group_name"] for entry in document]
     with ProgressView(names) as view:
@@ -169,10 +175,14 @@ def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_i
             cognito,
             pool_id,
             identity_pool_id=identity_pool_id,
+            identity_client=identity,
             concurrency=16,
             on_progress=view,
         )
     print(report.summary(), file=sys.stderr)
+    if report.identity_pool is not None:
+        done = report.identity_pool.problem or "role mapping: roles from the token"
+        print(f"identity pool {identity_pool_id}: {done}", file=sys.stderr)
 
 
 def _users_and_tokens(cognito: Any, pool: Any) -> dict[str, str]:
