@@ -5,9 +5,11 @@ concurrency 16 against the same with concurrency 1. Each group makes its calls i
 CreateRole, then PutRolePolicy (it needs the role), then CreateGroup (it needs the role's
 ARN, and waits for the policy so that no group ever points at a role without it); one
 ListGroups for the whole pool comes first, and the identity pool's calls overlap the
-groups. So concurrency 1 makes every call one after another, the seed's way, and the
-ideal with concurrency 16 is ceil(60 / 16) waves x 3 calls x 100 ms. Both runs start
-from a new user pool and new group names, so both make the same 181 calls.
+groups (DescribeIdentityPool, GetIdentityPoolRoles, SetIdentityPoolRoles, in order,
+beside the first wave). So concurrency 1 makes every group call one after another, the
+seed's way, and the ideal with concurrency 16 is ceil(60 / 16) waves x 3 calls x 100 ms.
+Both runs start from a new user pool (and identity pool) and new group names, so both
+make the same 184 calls.
 
 **At the limits.** 300 groups against a moto whose ``FaultInjector`` throttles writes
 beyond 20 a second for IAM and 30 a second for Cognito (token buckets, answering
@@ -40,7 +42,6 @@ CONCURRENCY = 16
 LATENCY = 0.1
 CALLS_PER_GROUP = 3
 TARGET = 8.0
-IDENTITY_POOL = "us-east-1:00000000-0000-4000-8000-000000000000"
 IDEAL_TARGET = 1.25
 
 LIMITED_GROUPS = 300
@@ -78,24 +79,49 @@ def _session() -> Any:
     )
 
 
+async def _pools(cognito: Any, identity: Any) -> tuple[str, str]:
+    """A new user pool and an identity pool that lists it (with one app client)."""
+    pool_id: str = (await cognito.create_user_pool(PoolName=f"bench{uuid.uuid4().hex[:8]}"))[
+        "UserPool"
+    ]["Id"]
+    client = await cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="bench")
+    identity_pool = await identity.create_identity_pool(
+        IdentityPoolName=f"bench{uuid.uuid4().hex[:8]}",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{pool_id}",
+                "ClientId": client["UserPoolClient"]["ClientId"],
+            }
+        ],
+    )
+    return pool_id, identity_pool["IdentityPoolId"]
+
+
 async def _runs(endpoint: str, plan: list[int]) -> list[float]:
     seconds = []
-    async with aws_clients(_session(), endpoint_url=endpoint) as (iam, cognito):
+    session = _session()
+    async with (
+        aws_clients(session, endpoint_url=endpoint) as (iam, cognito),
+        session.client("cognito-identity", endpoint_url=endpoint) as identity,
+    ):
         for concurrency in plan:
-            pool = await cognito.create_user_pool(PoolName=f"bench{uuid.uuid4().hex[:8]}")
+            pool_id, identity_pool = await _pools(cognito, identity)
             doc = _document(f"b{uuid.uuid4().hex[:8]}")
             start = time.perf_counter()
             report = await create_update(
                 doc,
                 iam,
                 cognito,
-                pool["UserPool"]["Id"],
-                identity_pool_id=IDENTITY_POOL,
+                pool_id,
+                identity_pool_id=identity_pool,
+                identity_client=identity,
                 concurrency=concurrency,
             )
             seconds.append(time.perf_counter() - start)
-            if len(report.groups) != GROUPS or not report.ok:
-                raise AssertionError(f"provisioning failed: {report.summary()}")
+            pool = report.identity_pool
+            if len(report.groups) != GROUPS or not report.ok or pool is None or pool.problem:
+                raise AssertionError(f"provisioning failed: {report.summary()}, {pool}")
     return seconds
 
 
@@ -106,8 +132,12 @@ async def _limited_run(endpoint: str) -> tuple[float, Any]:
     config = AioConfig(
         retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=50
     )
-    async with aws_clients(_session(), endpoint_url=endpoint, config=config) as (iam, cognito):
-        pool = await cognito.create_user_pool(PoolName=f"bench{uuid.uuid4().hex[:8]}")
+    session = _session()
+    async with (
+        aws_clients(session, endpoint_url=endpoint, config=config) as (iam, cognito),
+        session.client("cognito-identity", endpoint_url=endpoint, config=config) as identity,
+    ):
+        pool_id, identity_pool = await _pools(cognito, identity)
         doc = _document(f"r{uuid.uuid4().hex[:8]}", LIMITED_GROUPS)
         start = time.perf_counter()
         try:
@@ -115,8 +145,9 @@ async def _limited_run(endpoint: str) -> tuple[float, Any]:
                 doc,
                 iam,
                 cognito,
-                pool["UserPool"]["Id"],
-                identity_pool_id=IDENTITY_POOL,
+                pool_id,
+                identity_pool_id=identity_pool,
+                identity_client=identity,
                 concurrency=CONCURRENCY,
             )
         except Exception as exc:
