@@ -1,8 +1,16 @@
 """The asyncio core of cognises: token verification and (with the ``aws`` extra) provisioning."""
 
 from cognises._claims import Claims
+from cognises._groupdetail import default_role_name
 from cognises._permissions import require_groups
-from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises._report import (
+    GroupOutcome,
+    GroupReport,
+    IdentityPoolReport,
+    MembershipReport,
+    ProvisioningReport,
+    RateStats,
+)
 from cognises.aio._clients import aws_clients
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._jwks import JWKSCache
@@ -23,13 +31,16 @@ __all__ = [
     "FetchOptions",
     "GroupOutcome",
     "GroupReport",
+    "IdentityPoolReport",
     "JWKSCache",
     "MembershipReport",
     "ProvisioningReport",
+    "RateStats",
     "RetryPolicy",
     "add_users_to_group",
     "aws_clients",
     "create_update",
+    "default_role_name",
     "delete_groups",
     "list_groups",
     "list_groups_for_user",
