@@ -457,3 +457,24 @@ async def test_drift_on_a_managed_role_is_reported_and_pruned_and_the_boundary_k
         )
         assert again[name].drift == ()
         assert faults.actions(writes_only=True) == []
+
+
+async def test_a_group_name_iam_refuses_in_tags_is_tagged_by_its_hash(
+    moto_server: MotoEmulator, faults: FaultInjector
+) -> None:
+    # IAM names (and so the group's policy name) allow a comma; IAM tag values do not.
+    doc = document(unique(), 1)
+    name = doc[0]["group_name"] = f"{unique()},staff"
+    async with clients(moto_server) as (iam, cognito):
+        pool_id = await new_pool(cognito)
+        await create_update(doc, iam, cognito, pool_id, identity_pool_id=IDENTITY_POOL)
+        role_name = role_of(pool_id, name)
+        assert len(role_name) <= ROLE_NAME_MAX
+        tag = _tags((await iam.get_role(RoleName=role_name))["Role"])[GROUP_TAG]
+        assert tag.startswith("sha256:")
+        faults.reset()
+
+        again = await create_update(doc, iam, cognito, pool_id, identity_pool_id=IDENTITY_POOL)
+
+        assert again[name].outcome is GroupOutcome.UNCHANGED
+        assert faults.actions(writes_only=True) == []
