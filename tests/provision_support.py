@@ -54,6 +54,33 @@ async def clients(moto_server: MotoEmulator) -> AsyncIterator[AWSClients]:
         yield both
 
 
+@asynccontextmanager
+async def identity_client(moto_server: MotoEmulator) -> AsyncIterator[Any]:
+    """A cognito-identity client on the emulator, for identity pools and their roles."""
+    async with _session(moto_server.region).client(
+        "cognito-identity", endpoint_url=moto_server.endpoint, config=NO_BOTOCORE_RETRIES
+    ) as client:
+        yield client
+
+
+def provider(pool_id: str) -> str:
+    """The provider name an identity pool gives a user pool of the emulator's region."""
+    return f"cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+
+
+async def identity_pool(identity: Any, providers: list[tuple[str, str]]) -> str:
+    """A new identity pool listing ``(user pool id, app client id)`` providers."""
+    response = await identity.create_identity_pool(
+        IdentityPoolName=unique("idp"),
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {"ProviderName": provider(pool), "ClientId": client} for pool, client in providers
+        ],
+    )
+    pool_id: str = response["IdentityPoolId"]
+    return pool_id
+
+
 def unique(prefix: str = "t") -> str:
     """A short name no other test uses: IAM is one account for the whole session."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"

@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from provision_support import NO_BOTOCORE_RETRIES, _session, clients, document, new_pool, unique
+from provision_support import (
+    clients,
+    document,
+    identity_client,
+    identity_pool,
+    new_pool,
+    provider,
+    unique,
+)
 
 from cognises.aio import create_update
 from cognises.testing._emulator import FaultInjector, MotoEmulator
@@ -23,30 +29,6 @@ ROLE = "arn:aws:iam::123456789012:role/default-authenticated"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@asynccontextmanager
-async def identity_client(moto_server: MotoEmulator) -> AsyncIterator[Any]:
-    async with _session(moto_server.region).client(
-        "cognito-identity", endpoint_url=moto_server.endpoint, config=NO_BOTOCORE_RETRIES
-    ) as client:
-        yield client
-
-
-def provider(pool_id: str) -> str:
-    return f"cognito-idp.us-east-1.amazonaws.com/{pool_id}"
-
-
-async def identity_pool(identity: Any, providers: list[tuple[str, str]]) -> str:
-    response = await identity.create_identity_pool(
-        IdentityPoolName=unique("idp"),
-        AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[
-            {"ProviderName": provider(pool), "ClientId": client} for pool, client in providers
-        ],
-    )
-    pool_id: str = response["IdentityPoolId"]
-    return pool_id
 
 
 async def refused(coroutine: Any) -> tuple[str, str]:

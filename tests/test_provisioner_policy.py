@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from provision_support import clients, document, new_pool, role_of, unique
-from test_identity_pool import identity_client, identity_pool
+from provision_support import (
+    clients,
+    document,
+    identity_client,
+    identity_pool,
+    new_pool,
+    role_of,
+    unique,
+)
 
 from cognises.aio import create_update, delete_groups
 from cognises.testing._emulator import FaultInjector, MotoEmulator
