@@ -53,11 +53,12 @@ class Call:
 
 
 class TokenBucket:
-    """AWS-style rate limit: ``rate`` tokens a second, at most ``burst`` saved up."""
+    """AWS-style rate limit: ``rate`` tokens a second, at most ``burst`` saved up (by
+    default one second's worth, and never less than one call)."""
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         self.rate = rate
-        self.burst = rate if burst is None else burst
+        self.burst = max(1.0, rate) if burst is None else burst
         self._tokens = self.burst
         self._at = time.monotonic()
 
