@@ -72,7 +72,7 @@ class GroupSpec:
 
 
 def role_name_for(group_name: str) -> str:
-    """The seed's (and cognises before 0.x's) role name for a group: ``role_<group_name>``.
+    """The role name the seed and earlier cognises versions gave a group: ``role_<group_name>``.
 
     No longer the default, since it collides between user pools of one account; kept
     so that a group still linked to such a role is recognised (and needs ``adopt``).
