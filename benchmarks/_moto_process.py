@@ -1,10 +1,11 @@
 """A moto server in a process of its own, for the provisioning benchmark.
 
-``python -m benchmarks._moto_process LATENCY`` starts ``MotoEmulator`` with ``LATENCY``
-seconds of injected latency per AWS call, prints its endpoint on one line, and serves
-until its standard input is closed. Its own process has its own core and its own GIL:
-moto's request handling (several milliseconds of CPU per call) then does not compete
-with the client being measured.
+``python -m benchmarks._moto_process LATENCY [SERVICE=RATE ...]`` starts ``MotoEmulator``
+with ``LATENCY`` seconds of injected latency per AWS call (and, per ``SERVICE=RATE``, a
+token-bucket limit of RATE writes a second, as ``FaultInjector.rate_limits``), prints its
+endpoint on one line, and serves until its standard input is closed. Its own process has
+its own core and its own GIL: moto's request handling (several milliseconds of CPU per
+call) then does not compete with the client being measured.
 """
 
 from __future__ import annotations
@@ -44,12 +45,24 @@ def fewer_directory_scans() -> None:
     backends.list_of_moto_modules = lambda: modules
 
 
+def cached_method_names() -> None:
+    """moto lists a response class's methods (``inspect.getmembers``) on every request to
+    find the action's handler, about a millisecond per call here; classes do not change."""
+    import functools
+
+    from moto.core import responses
+
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+
+
 def main() -> None:
     latency = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
+    limits = {k: float(v) for k, v in (a.split("=", 1) for a in sys.argv[2:])}
     fewer_directory_scans()
+    cached_method_names()
     with MotoEmulator() as moto:
         assert moto.faults is not None
-        moto.faults.reset(latency=latency)
+        moto.faults.reset(latency=latency, rate_limits=limits)
         moto.faults.app = serialized(moto.faults.app)
         print(moto.endpoint, flush=True)
         sys.stdin.read()  # until the parent closes it (or exits)

@@ -9,11 +9,12 @@ before the document is known to be good.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -25,10 +26,12 @@ __all__ = [
     "GroupDetailSource",
     "GroupSpec",
     "created_true_like",
+    "default_role_name",
     "load_group_detail",
     "parse_created",
     "permissions_by_group",
     "policy_name_for",
+    "precedence_warnings",
     "role_name_for",
     "validate_group_detail",
 ]
@@ -71,11 +74,35 @@ class GroupSpec:
     allowed_functions: frozenset[str]
     description: str | None = None
     precedence: int | None = None
+    role_name_given: bool = False
+    """Whether the document named the role (``role_name``) rather than leaving the default."""
 
 
 def role_name_for(group_name: str) -> str:
-    """The seed's role name for a group: ``role_<group_name>``."""
+    """The role name the seed and earlier cognises versions gave a group: ``role_<group_name>``.
+
+    No longer the default, since it collides between user pools of one account; kept
+    so that a group still linked to such a role is recognised (and needs ``adopt``).
+    """
     return f"role_{group_name}"
+
+
+_HASHED_HEAD = ROLE_NAME_MAX - 11  # room for "-" and ten hex digits
+
+
+def default_role_name(pool_id: str, group_name: str) -> str:
+    """The role name cognises gives a group: ``<pool_id>-<group_name>``, unique per pool.
+
+    When that is longer than IAM's 64 characters or holds characters IAM refuses, it is
+    the name's first allowed characters, ``-`` and ten hex digits of a SHA-256 of the
+    pool id and the group name: still deterministic, still unique per pool and group.
+    """
+    name = f"{pool_id}-{group_name}"
+    if len(name) <= ROLE_NAME_MAX and _IAM_NAME.fullmatch(name):
+        return name
+    digest = hashlib.sha256(f"{pool_id}\0{group_name}".encode()).hexdigest()[:10]
+    head = "".join(c for c in name if _IAM_NAME.fullmatch(c))[:_HASHED_HEAD]
+    return f"{head}-{digest}"
 
 
 def policy_name_for(group_name: str) -> str:
@@ -137,14 +164,24 @@ def load_group_detail(source: GroupDetailSource) -> list[Any]:
     return source if isinstance(source, list) else list(source)
 
 
-def validate_group_detail(document: Sequence[Any]) -> tuple[GroupSpec, ...]:
-    """Check every entry; raise one ``GroupDetailError`` listing every problem found."""
+def validate_group_detail(
+    document: Sequence[Any], *, pool_id: str | None = None
+) -> tuple[GroupSpec, ...]:
+    """Check every entry; raise one ``GroupDetailError`` listing every problem found.
+
+    Roles the document does not name get ``default_role_name(pool_id, group)``; with no
+    ``pool_id`` (checking a document alone), the seed's ``role_<group>``.
+    """
     problems: list[str] = []
     specs: list[GroupSpec] = []
     first_index_of_group: dict[str, int] = {}
     first_role: dict[str, tuple[int, str]] = {}  # by lowercased role name
+
+    def derived(name: str) -> str:
+        return role_name_for(name) if pool_id is None else default_role_name(pool_id, name)
+
     for index, entry in enumerate(document):
-        spec = _check_entry(index, entry, problems)
+        spec = _check_entry(index, entry, problems, derived)
         if spec is not None:
             specs.append(spec)
         # Duplicates are looked for even among entries with other problems, so that the
@@ -152,7 +189,7 @@ def validate_group_detail(document: Sequence[Any]) -> tuple[GroupSpec, ...]:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("group_name"), str):
             continue
         name = entry["group_name"]
-        role_name = entry.get("role_name", role_name_for(name))
+        role_name = entry["role_name"] if "role_name" in entry else derived(name)
         where = _where(index, name)
         if name in first_index_of_group:
             # Its role name is then a duplicate too; one problem is enough to report.
@@ -218,7 +255,25 @@ def permissions_by_group(source: GroupDetailSource) -> dict[str, frozenset[str]]
     return permissions
 
 
-def _check_entry(index: int, entry: object, problems: list[str]) -> GroupSpec | None:
+def precedence_warnings(specs: Sequence[GroupSpec]) -> list[str]:
+    """Groups sharing a precedence: Cognito then puts no ``cognito:preferred_role`` claim
+    in the tokens of a user in both (their roles differ: one role per group)."""
+    by_precedence: dict[int, list[str]] = {}
+    for spec in specs:
+        if spec.precedence is not None:
+            by_precedence.setdefault(spec.precedence, []).append(spec.name)
+    return [
+        f"groups {', '.join(repr(n) for n in names)} share precedence {precedence} with "
+        "different roles: a user in more than one of them gets no cognito:preferred_role "
+        "claim, so an identity pool mapping by token cannot choose a role for them"
+        for precedence, names in sorted(by_precedence.items())
+        if len(names) > 1
+    ]
+
+
+def _check_entry(
+    index: int, entry: object, problems: list[str], derived: Callable[[str], str]
+) -> GroupSpec | None:
     known_problems = len(problems)
     if not isinstance(entry, Mapping):
         problems.append(f"entry {index}: expected an object, found {_found(entry)}")
@@ -248,7 +303,7 @@ def _check_entry(index: int, entry: object, problems: list[str]) -> GroupSpec | 
     role_name: str | None = None
     if name_ok:
         assert isinstance(name, str)
-        role_name = _check_role_name(entry, name, where, problems)
+        role_name = _check_role_name(entry, derived(name), where, problems)
         policy = policy_name_for(name)
         _check_iam_name(f"policy name {policy!r}", policy, POLICY_NAME_MAX, where, problems)
 
@@ -272,6 +327,7 @@ def _check_entry(index: int, entry: object, problems: list[str]) -> GroupSpec | 
         allowed_functions=functions,
         description=description,
         precedence=precedence,
+        role_name_given="role_name" in entry,
     )
 
 
@@ -295,10 +351,10 @@ def _check_group_name(name: object, where: str, problems: list[str]) -> bool:
 
 
 def _check_role_name(
-    entry: Mapping[str, Any], name: str, where: str, problems: list[str]
+    entry: Mapping[str, Any], derived_name: str, where: str, problems: list[str]
 ) -> str | None:
     if "role_name" not in entry:
-        role_name = role_name_for(name)
+        role_name = derived_name
         label = f"derived role name {role_name!r}"
     else:
         role_name = entry["role_name"]

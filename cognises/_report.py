@@ -15,10 +15,12 @@ __all__ = [
     "Change",
     "GroupOutcome",
     "GroupReport",
+    "IdentityPoolReport",
     "MemberFailure",
     "MembershipReport",
     "ProgressEvent",
     "ProvisioningReport",
+    "RateStats",
 ]
 
 
@@ -68,6 +70,9 @@ class GroupReport:
     error: str | None = None
     error_code: str | None = None
     """The AWS error code of a failure (``AccessDenied``, ``LimitExceeded``...), if AWS gave one."""
+    drift: tuple[str, ...] = ()
+    """What the role holds beyond the document (other inline policies, attached managed
+    policies, a permissions boundary not asked for), left in place: ``prune`` removes it."""
 
     @property
     def failed(self) -> bool:
@@ -80,8 +85,33 @@ class GroupReport:
             "role_name": self.role_name,
             "role_arn": self.role_arn,
             "changes": [c.to_dict() for c in self.changes],
+            "drift": list(self.drift),
             "error": self.error,
             "error_code": self.error_code,
+        }
+
+
+@dataclass(frozen=True)
+class IdentityPoolReport:
+    """What became of the identity pool's role mapping for this user pool's providers.
+
+    ``providers``: the identity pool's providers of this user pool
+    (``cognito-idp.<region>.amazonaws.com/<pool>:<client>``). ``problem``: why the
+    mapping could not be made (the pool is unknown, or does not list this user pool, so
+    no identity can reach the roles); the groups are not failed for it.
+    """
+
+    identity_pool_id: str
+    providers: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identity_pool_id": self.identity_pool_id,
+            "providers": list(self.providers),
+            "changes": [c.to_dict() for c in self.changes],
+            "problem": self.problem,
         }
 
 
@@ -96,11 +126,38 @@ class ProgressEvent:
 
 
 @dataclass(frozen=True)
+class RateStats:
+    """What one service's limiter saw in a run."""
+
+    service: str
+    calls: int
+    throttled: int
+    waited: float
+    """Seconds calls spent waiting for a slot, summed over calls."""
+    rate: float | None
+    """The rate at the end of the run (calls per second), None if never throttled."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "service": self.service,
+            "calls": self.calls,
+            "throttled": self.throttled,
+            "waited": round(self.waited, 3),
+            "rate": None if self.rate is None else round(self.rate, 2),
+        }
+
+
+@dataclass(frozen=True)
 class ProvisioningReport:
     """Every group's outcome, in document order. ``dry_run`` reports list planned changes."""
 
     groups: tuple[GroupReport, ...]
     dry_run: bool = False
+    identity_pool: IdentityPoolReport | None = None
+    warnings: tuple[str, ...] = ()
+    """Problems of the document that are not errors (groups sharing a precedence...)."""
+    rates: tuple[RateStats, ...] = ()
+    """Per AWS service: calls made, calls throttled, seconds waited for the rate limit."""
 
     @property
     def failed(self) -> tuple[GroupReport, ...]:
@@ -127,10 +184,26 @@ class ProvisioningReport:
                 return group
         raise KeyError(group_name)
 
+    @property
+    def throttled_calls(self) -> int:
+        return sum(r.throttled for r in self.rates)
+
+    @property
+    def waited(self) -> float:
+        """Seconds calls waited for a rate-limit slot, summed over calls and services."""
+        return sum(r.waited for r in self.rates)
+
     def summary(self) -> str:
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items() if n)
         prefix = "dry run: " if self.dry_run else ""
         return f"{prefix}{len(self.groups)} group(s): {counts or 'nothing to do'}"
+
+    def rate_summary(self) -> str:
+        """``N of M calls throttled, X s waited for the rate limit``, per service."""
+        return "; ".join(
+            f"{r.service}: {r.throttled} of {r.calls} calls throttled, {r.waited:.1f} s waited"
+            for r in self.rates
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +211,9 @@ class ProvisioningReport:
             "ok": self.ok,
             "counts": self.counts,
             "groups": [g.to_dict() for g in self.groups],
+            "identity_pool": None if self.identity_pool is None else self.identity_pool.to_dict(),
+            "warnings": list(self.warnings),
+            "rates": [r.to_dict() for r in self.rates],
         }
 
 

@@ -74,7 +74,7 @@ class Rule:
             return True
         return (
             params.get("GroupName") == self.group
-            or params.get("RoleName") == f"role_{self.group}"
+            or str(params.get("RoleName", "")).endswith(f"-{self.group}")
             or params.get("PolicyName") == f"{self.group}_policy"
         )
 

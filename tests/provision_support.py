@@ -12,6 +12,7 @@ import aioboto3
 import anyio
 from aiobotocore.config import AioConfig
 
+from cognises._groupdetail import default_role_name
 from cognises.aio import RetryPolicy, aws_clients
 from cognises.aio._clients import AWSClients
 from cognises.testing._emulator import MotoEmulator
@@ -53,6 +54,33 @@ async def clients(moto_server: MotoEmulator) -> AsyncIterator[AWSClients]:
         yield both
 
 
+@asynccontextmanager
+async def identity_client(moto_server: MotoEmulator) -> AsyncIterator[Any]:
+    """A cognito-identity client on the emulator, for identity pools and their roles."""
+    async with _session(moto_server.region).client(
+        "cognito-identity", endpoint_url=moto_server.endpoint, config=NO_BOTOCORE_RETRIES
+    ) as client:
+        yield client
+
+
+def provider(pool_id: str) -> str:
+    """The provider name an identity pool gives a user pool of the emulator's region."""
+    return f"cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+
+
+async def identity_pool(identity: Any, providers: list[tuple[str, str]]) -> str:
+    """A new identity pool listing ``(user pool id, app client id)`` providers."""
+    response = await identity.create_identity_pool(
+        IdentityPoolName=unique("idp"),
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {"ProviderName": provider(pool), "ClientId": client} for pool, client in providers
+        ],
+    )
+    pool_id: str = response["IdentityPoolId"]
+    return pool_id
+
+
 def unique(prefix: str = "t") -> str:
     """A short name no other test uses: IAM is one account for the whole session."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
@@ -92,13 +120,20 @@ def document(prefix: str, count: int, *, created: Any = "false") -> list[dict[st
 
 
 async def roles_with_prefix(iam: Any, prefix: str) -> dict[str, dict[str, Any]]:
-    """Every IAM role whose name starts with ``role_<prefix>``, by name."""
+    """Every IAM role of a group named ``<prefix>...`` (default names: ``<pool>-<group>``;
+    the seed's: ``role_<group>``), by name."""
     roles: dict[str, dict[str, Any]] = {}
     async for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
-            if role["RoleName"].startswith(f"role_{prefix}"):
-                roles[role["RoleName"]] = role
+            name = role["RoleName"]
+            if f"-{prefix}" in name or name.startswith(f"role_{prefix}"):
+                roles[name] = role
     return roles
+
+
+def role_of(pool_id: str, group_name: str) -> str:
+    """The role name cognises gives a group by default."""
+    return default_role_name(pool_id, group_name)
 
 
 async def pool_groups(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
@@ -117,16 +152,19 @@ async def assert_converged(
     roles = await roles_with_prefix(iam, prefix)
     wanted = {entry["group_name"] for entry in doc}
     assert set(groups) == wanted
-    assert set(roles) == {f"role_{name}" for name in wanted}, "orphan or missing roles"
+    assert set(roles) == {role_of(pool_id, name) for name in wanted}, "orphan or missing roles"
     for entry in doc:
         name = entry["group_name"]
-        assert groups[name]["RoleArn"] == roles[f"role_{name}"]["Arn"]
+        role = roles[role_of(pool_id, name)]
+        assert groups[name]["RoleArn"] == role["Arn"]
+        assert role["Path"] == "/cognises/"
 
     async def check_policy(entry: dict[str, Any]) -> None:
         name = entry["group_name"]
-        stored = await iam.get_role_policy(RoleName=f"role_{name}", PolicyName=f"{name}_policy")
+        role_name = role_of(pool_id, name)
+        stored = await iam.get_role_policy(RoleName=role_name, PolicyName=f"{name}_policy")
         assert stored["PolicyDocument"] == entry["group_policy"]
-        listed = await iam.list_role_policies(RoleName=f"role_{name}")
+        listed = await iam.list_role_policies(RoleName=role_name)
         assert listed["PolicyNames"] == [f"{name}_policy"]
 
     async with anyio.create_task_group() as checks:

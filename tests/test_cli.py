@@ -436,3 +436,49 @@ def test_demo_with_a_missing_examples_folder_exits_2(tmp_path):
     assert result.stderr.startswith(
         "invalid input: --examples: expected a folder holding app.py and group_detail.json"
     )
+
+
+def test_provision_adopt_identity_pool_and_rate_summary(moto_server, pool, tmp_path, faults):
+    setup, _ = pool
+    prefix = f"c{uuid.uuid4().hex[:6]}"
+    path = _document(tmp_path, prefix, count=2)
+    doc = json.loads(path.read_text())
+    doc[0]["role_name"] = f"role_{prefix}-g0"  # the seed's name, made by the seed: untagged
+    path.write_text(json.dumps(doc))
+    iam = boto3.client("iam", **moto_server.client_kwargs())
+    iam.create_role(RoleName=f"role_{prefix}-g0", AssumeRolePolicyDocument="{}")
+    identity = boto3.client("cognito-identity", **moto_server.client_kwargs())
+    identity_pool = identity.create_identity_pool(
+        IdentityPoolName=f"cli{prefix}",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{setup.user_pool_id}",
+                "ClientId": setup.client_id,
+            }
+        ],
+    )["IdentityPoolId"]
+    common = (
+        "--pool-id", setup.user_pool_id, "--endpoint-url", moto_server.endpoint,
+        "--identity-pool-id", identity_pool,
+    )  # fmt: skip
+
+    refused = cognises("provision", str(path), *common)
+    assert refused.returncode == 1
+    assert "--adopt" in refused.stdout
+    assert f"role_{prefix}-g0" in refused.stdout
+
+    adopted = cognises("provision", str(path), *common, "--adopt")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "rate: " in adopted.stdout
+    assert "calls throttled" in adopted.stdout
+    assert f"identity pool {identity_pool}" in adopted.stdout
+    mapping = identity.get_identity_pool_roles(IdentityPoolId=identity_pool)["RoleMappings"]
+    key = f"cognito-idp.us-east-1.amazonaws.com/{setup.user_pool_id}:{setup.client_id}"
+    assert mapping == {key: {"Type": "Token", "AmbiguousRoleResolution": "Deny"}}
+    tags = iam.list_role_tags(RoleName=f"role_{prefix}-g0")["Tags"]
+    assert {"Key": "cognises:user-pool-id", "Value": setup.user_pool_id} in tags
+
+    helped = cognises("provision", "--help")
+    for option in ("--adopt", "--prune", "--permissions-boundary", "--role-path"):
+        assert option in helped.stdout

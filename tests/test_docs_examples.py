@@ -12,7 +12,8 @@ Top-level ``await`` works. What an example leaves to the reader is supplied by t
 - the pool's key set, at its real Cognito URL, is served by respx from a ``LocalIssuer``
   of that pool, so ``token`` and ``access_token`` (defined beforehand: an ID and an
   access token of ``alice``, in ``admins``) verify;
-- ``iam_client`` and ``cognito_client`` are boto3 clients of the moto server.
+- ``iam_client``, ``cognito_client`` and ``identity_client`` are boto3 clients of the
+  moto server (IAM, user pools, identity pools).
 
 A block that must not run (a fragment of a larger program) starts with the comment
 ``# not run: <why>``; the test lists how many were left out per file, and there may be
@@ -95,6 +96,7 @@ def doc_world(
         "access_token": issuer.token(token_use="access", groups=["admins"]),
         "iam_client": iam,
         "cognito_client": cognito,
+        "identity_client": identity,
     }
     logging_state = _logging_state()
     try:

@@ -33,6 +33,7 @@ from provision_support import (
     document,
     new_pool,
     pool_groups,
+    role_of,
     unique,
 )
 
@@ -271,9 +272,9 @@ async def test_a_malformed_policy_document_fails_the_group_at_put_role_policy(
         )
         # The role was made; the policy was refused; the group was never attempted.
         assert actions(report, bad) == ["CreateRole"]
-        role = (await iam.get_role(RoleName=f"role_{bad}"))["Role"]
+        role = (await iam.get_role(RoleName=role_of(pool_id, bad)))["Role"]
         assert report[bad].role_arn == role["Arn"]
-        assert (await iam.list_role_policies(RoleName=f"role_{bad}"))["PolicyNames"] == []
+        assert (await iam.list_role_policies(RoleName=role_of(pool_id, bad)))["PolicyNames"] == []
         assert bad not in await pool_groups(cognito, pool_id)
 
         injector.clear()
@@ -411,11 +412,12 @@ def _sharing_a_role(prefix: str, case: str) -> list[dict[str, Any]]:
     if case == "same-group-name":
         doc[1]["group_name"] = first
     elif case == "same-role-name":
-        doc[0]["role_name"] = f"role_{second}"
+        doc[0]["role_name"] = doc[1]["role_name"] = f"shared-{second}"
     elif case == "group-names-differing-in-case":
-        doc[1]["group_name"] = first.upper()  # role_T... and role_t...
+        doc[1]["group_name"] = first.upper()  # <pool>-T... and <pool>-t...
     else:  # "role-names-differing-in-case"
-        doc[0]["role_name"] = f"ROLE_{second}"
+        doc[0]["role_name"] = f"SHARED-{second}"
+        doc[1]["role_name"] = f"shared-{second}"
     return doc
 
 

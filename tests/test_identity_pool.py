@@ -53,15 +53,17 @@ class World:
         return f"cognito-idp.{REGION}.amazonaws.com/{self.pool_id}"
 
     def map_roles(self, ambiguous: str = "Deny") -> None:
-        self.aws.identity_pool_roles[self.identity_pool_id] = {
-            "Roles": {},
-            "RoleMappings": {
+        identity = boto3.client("cognito-identity", **self.aws.client_kwargs())
+        identity.set_identity_pool_roles(
+            IdentityPoolId=self.identity_pool_id,
+            Roles={},
+            RoleMappings={
                 f"{self.provider()}:{self.client_id}": {
                     "Type": "Token",
                     "AmbiguousRoleResolution": ambiguous,
                 }
             },
-        }
+        )
 
     def verifier(self, kind: type[Any] = AsyncVerifier) -> Any:
         return kind(
@@ -127,7 +129,6 @@ def world(moto_server: MotoEmulator) -> Iterator[World]:
     found = World(moto_server, setup.user_pool_id, setup.client_id, identity_pool_id, roles, tokens)
     found.map_roles()
     yield found
-    moto_server.identity_pool_roles.pop(identity_pool_id, None)
 
 
 def _id(world: World, user: str) -> str:

@@ -24,6 +24,7 @@ from provision_support import (
     new_pool,
     policy,
     pool_groups,
+    role_of,
     roles_with_prefix,
     unique,
 )
@@ -67,7 +68,8 @@ async def test_100_groups_from_scratch_then_a_rerun_writes_nothing(
         assert report.counts["created"] == 100
         assert report.ok
         assert all(
-            g.role_arn and g.role_arn.endswith(f"/role_{g.group_name}") for g in report.groups
+            g.role_arn and g.role_arn.endswith(f"/cognises/{role_of(pool_id, g.group_name)}")
+            for g in report.groups
         )
         # Exactly one role, one policy and one group per entry: nothing read twice, no retries.
         writes = Counter(faults.actions(writes_only=True))
@@ -104,7 +106,7 @@ async def test_a_changed_policy_writes_only_that_policy(
         assert [c.action for c in report[changed].changes] == ["PutRolePolicy"]
         assert report.counts["unchanged"] == 4
         stored = await iam.get_role_policy(
-            RoleName=f"role_{changed}", PolicyName=f"{changed}_policy"
+            RoleName=role_of(pool_id, changed), PolicyName=f"{changed}_policy"
         )
         assert stored["PolicyDocument"]["Statement"][0]["Action"] == "s3:PutObject"
 
@@ -193,7 +195,7 @@ async def test_cancelled_half_way_a_rerun_finishes_without_orphans(
         groups = await pool_groups(cognito, pool_id)
         roles = await roles_with_prefix(iam, prefix)
         assert 0 < len(groups) < 40
-        roles_without_group = set(roles) - {f"role_{name}" for name in groups}
+        roles_without_group = set(roles) - {role_of(pool_id, name) for name in groups}
         assert roles_without_group, "the cancel should have struck between a role and its group"
         # The flags written on the way out name exactly the groups that exist.
         saved = json.loads(state.read_text())
@@ -208,7 +210,9 @@ async def test_cancelled_half_way_a_rerun_finishes_without_orphans(
         assert report.ok
         await assert_converged(iam, cognito, pool_id, doc, prefix)
         # Roles left by the cancelled run were adopted, not created twice.
-        adopted = [g for g in report.groups if f"role_{g.group_name}" in roles_without_group]
+        adopted = [
+            g for g in report.groups if role_of(pool_id, g.group_name) in roles_without_group
+        ]
         assert adopted
         assert all("CreateRole" not in [c.action for c in g.changes] for g in adopted)
         assert all(g.outcome is GroupOutcome.CREATED for g in adopted)
@@ -223,7 +227,7 @@ async def test_an_invalid_document_lists_every_problem_and_calls_nothing(
     del doc[0]["group_policy"]
     doc[1]["group_name"] = doc[2]["group_name"]
     doc[3]["created"] = "yes"
-    doc[4]["group_name"] = "x" * 60  # role_xxx... is 65 characters: over IAM's 64
+    doc[4]["role_name"] = "r" * 65  # over IAM's 64 (derived names are hashed to fit)
     doc[5]["group_policy"] = {"Version": "2012-10-17"}
     doc.append("not an object")
     async with clients(moto_server) as (iam, cognito):
@@ -239,7 +243,7 @@ async def test_an_invalid_document_lists_every_problem_and_calls_nothing(
         "found it already used by entry 1"
     )
     assert problems[2].startswith(f"entry 3 ('{prefix}-g003'): created")
-    assert problems[3].startswith(f"entry 4 ('{'x' * 60}'): derived role name")
+    assert problems[3].startswith(f"entry 4 ('{prefix}-g004'): role_name")
     assert "64" in problems[3]
     assert problems[4].startswith(f"entry 5 ('{prefix}-g005'): group_policy.Statement")
     assert problems[5].startswith("entry 6: expected an object")
@@ -304,7 +308,7 @@ async def test_a_dry_run_plans_changes_and_writes_nothing(
         assert faults.actions(writes_only=True) == []
         assert planned[name].outcome is GroupOutcome.UPDATED
         assert [(c.action, c.target) for c in planned[name].changes] == [
-            ("PutRolePolicy", f"role_{name}/{name}_policy"),
+            ("PutRolePolicy", f"{role_of(pool_id, name)}/{name}_policy"),
             ("UpdateGroup", name),
         ]
         assert "Precedence: None -> 7" in planned[name].changes[1].detail
@@ -337,7 +341,7 @@ async def test_delete_groups_removes_group_then_policy_then_role(
             "DeleteRole": 2,
         }
         assert set(await pool_groups(cognito, pool_id)) == {names[2]}
-        assert set(await roles_with_prefix(iam, prefix)) == {f"role_{names[2]}"}
+        assert set(await roles_with_prefix(iam, prefix)) == {role_of(pool_id, names[2])}
 
         faults.reset()
         again = await delete_groups(names[:2], iam, cognito, pool_id)
@@ -416,9 +420,9 @@ async def test_trust_policy_names_the_identity_pool_or_warns_once(
 ) -> None:
     prefix = unique()
     doc = document(prefix, 2)
-    role = f"role_{doc[0]['group_name']}"
     async with clients(moto_server) as (iam, cognito):
         pool_id = await new_pool(cognito)
+        role = role_of(pool_id, doc[0]["group_name"])
 
         with caplog.at_level(logging.WARNING, logger="cognises"):
             await create_update(doc, iam, cognito, pool_id)
@@ -443,7 +447,11 @@ async def test_trust_policy_names_the_identity_pool_or_warns_once(
             report = await create_update(doc, iam, cognito, pool_id, identity_pool_id=IDENTITY_POOL)
         stored = (await iam.get_role(RoleName=role))["Role"]["AssumeRolePolicyDocument"]
 
-        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+        # (No identity-pool client was given: only that is warned about.)
+        assert [
+            r for r in caplog.records
+            if r.levelno >= logging.WARNING and "identity pool" not in r.getMessage()
+        ] == []  # fmt: skip
         assert stored["Statement"][0]["Condition"]["StringEquals"] == {
             "cognito-identity.amazonaws.com:aud": IDENTITY_POOL
         }
@@ -481,7 +489,7 @@ async def test_one_group_failing_does_not_stop_the_others_and_a_rerun_finishes(
         with pytest.raises(ProvisioningError) as info:
             await create_update(
                 doc,
-                _FailingIAM(iam, f"role_{bad}"),
+                _FailingIAM(iam, role_of(pool_id, bad)),
                 cognito,
                 pool_id,
                 identity_pool_id=IDENTITY_POOL,
@@ -572,7 +580,7 @@ async def test_report_to_dict_is_json_and_progress_is_reported(
     assert data["groups"][0]["outcome"] == "created"
     assert data["groups"][0]["changes"][0] == {
         "action": "CreateRole",
-        "target": f"role_{doc[0]['group_name']}",
+        "target": role_of(pool_id, doc[0]["group_name"]),
         "detail": "role does not exist",
     }
     assert report.summary() == "2 group(s): 2 created"

@@ -12,6 +12,7 @@ from flask import json  # the seed loaded its document with Flask's json
 from provision_support import policy
 
 from cognises import ConfigurationError, ProvisioningError, create_update, sync
+from cognises._groupdetail import default_role_name
 from cognises.testing._emulator import MotoEmulator
 
 
@@ -61,7 +62,7 @@ def test_the_seed_readme_example_runs_with_boto3_clients(moto_server, tmp_path, 
     groups = cognito_client.list_groups(UserPoolId=pool_id)["Groups"]
     assert {g["GroupName"] for g in groups} == {f"{prefix}Group1", f"{prefix}String"}
     for group in groups:
-        role = iam_client.get_role(RoleName=f"role_{group['GroupName']}")["Role"]
+        role = iam_client.get_role(RoleName=default_role_name(pool_id, group["GroupName"]))["Role"]
         assert group["RoleArn"] == role["Arn"]
     assert [entry["created"] for entry in data] == ["true", "true"]  # still strings
     assert sorted(os.listdir(tmp_path)) == before  # no group_detail.json written here

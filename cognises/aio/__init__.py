@@ -2,8 +2,16 @@
 
 from cognises._claims import Claims
 from cognises._credentials import AWSCredentials
+from cognises._groupdetail import default_role_name
 from cognises._permissions import require_groups, require_roles, require_scopes
-from cognises._report import GroupOutcome, GroupReport, MembershipReport, ProvisioningReport
+from cognises._report import (
+    GroupOutcome,
+    GroupReport,
+    IdentityPoolReport,
+    MembershipReport,
+    ProvisioningReport,
+    RateStats,
+)
 from cognises.aio._alb_keys import AlbKeyCache
 from cognises.aio._alb_verifier import AlbIdentity, AlbVerifier
 from cognises.aio._clients import aws_clients
@@ -35,14 +43,17 @@ __all__ = [
     "GroupOutcome",
     "GroupReport",
     "IdentityPool",
+    "IdentityPoolReport",
     "JWKSCache",
     "MembershipReport",
     "MultiPoolVerifier",
     "ProvisioningReport",
+    "RateStats",
     "RetryPolicy",
     "add_users_to_group",
     "aws_clients",
     "create_update",
+    "default_role_name",
     "delete_groups",
     "list_groups",
     "list_groups_for_user",

@@ -19,13 +19,16 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from cognises import _names
 from cognises.aio._retry import THROTTLING_CODES, RetryPolicy, is_role_propagation_error, retrying
 from cognises.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from cognises.aio._ratelimit import AdaptiveRate
 
 __all__ = [
     "COGNITO_PAGE_MAX",
@@ -111,11 +114,14 @@ async def call(
     *,
     retry: RetryPolicy,
     propagating_role: bool = False,
+    limiter: AdaptiveRate | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """``await method(**params)``, retried per ``retry``; failures raise ``AWSCallError``.
 
     ``method`` belongs to an aioboto3 client, or to a boto3 client (run in a worker thread).
+    ``limiter``: every attempt waits for a slot of its service's rate first, and tells
+    it whether AWS throttled it.
 
     ``propagating_role``: the call uses a role created moments ago, so Cognito's
     complaint that the role is invalid is retried until IAM catches up.
@@ -127,6 +133,8 @@ async def call(
             return None
         code, message = details
         if code in THROTTLING_CODES:
+            if limiter is not None:
+                limiter.was_throttled()
             return "throttled"
         if propagating_role and is_role_propagation_error(code, message):
             return "propagation"
@@ -135,12 +143,16 @@ async def call(
     blocking = _blocks(method)
 
     async def attempt() -> dict[str, Any]:
+        if limiter is not None:
+            await limiter.acquire()
         if blocking:
             # A boto3 client (the seed's way): thread-safe but blocking, so each call gets
             # a worker thread and the event loop stays free for the other groups.
             result = await anyio.to_thread.run_sync(functools.partial(method, **params))
         else:
             result = await method(**params)  # type: ignore[misc]
+        if limiter is not None:
+            limiter.succeeded()
         return result  # type: ignore[return-value]
 
     try:
@@ -174,12 +186,13 @@ async def pages(
     method: Callable[..., Awaitable[dict[str, Any]] | dict[str, Any]],
     *,
     retry: RetryPolicy,
+    limiter: AdaptiveRate | None = None,
     **params: Any,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every page of a Cognito listing, following ``NextToken`` until there is none."""
     request: dict[str, Any] = dict(params)
     while True:
-        page = await call(method, retry=retry, **request)
+        page = await call(method, retry=retry, limiter=limiter, **request)
         yield page
         token = page.get("NextToken")
         if not token:

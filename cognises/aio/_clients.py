@@ -64,7 +64,7 @@ async def aws_clients(
         yield AWSClients(iam=iam, cognito=cognito)
 
 
-_CLIENT_PARAMETERS = ("iam_client", "cognito_client")
+_CLIENT_PARAMETERS = ("iam_client", "cognito_client", "identity_client")
 
 
 @overload
@@ -76,7 +76,10 @@ def default_clients(func: Callable[P, Any]) -> Callable[P, Any]:
 
     A client left out is opened from ``aioboto3.Session()`` (credentials and region from
     the environment and AWS configuration, as boto3 would find them) for the one call,
-    and closed after it.
+    and closed after it. ``identity_client`` (cognito-identity) is opened only for a
+    caller on that default chain (no ``iam_client`` given) who passed ``identity_pool_id``:
+    a caller with clients of their own, pointed at another endpoint, gets no client
+    opened behind their back.
     """
     signature = inspect.signature(func)
     names = [name for name in _CLIENT_PARAMETERS if name in signature.parameters]
@@ -104,6 +107,10 @@ def default_clients(func: Callable[P, Any]) -> Callable[P, Any]:
 @asynccontextmanager
 async def _filled(bound: inspect.BoundArguments, names: list[str]) -> AsyncIterator[None]:
     missing = [name for name in names if bound.arguments.get(name) is None]
+    if "identity_client" in missing and (
+        bound.arguments.get("identity_pool_id") is None or "iam_client" not in missing
+    ):
+        missing.remove("identity_client")
     if not missing:
         yield
         return
@@ -122,6 +129,7 @@ async def _filled(bound: inspect.BoundArguments, names: list[str]) -> AsyncItera
             makers = {
                 "iam_client": lambda: session.client("iam", config=config),
                 "cognito_client": lambda: session.client("cognito-idp", config=config),
+                "identity_client": lambda: session.client("cognito-identity", config=config),
             }
             for name in missing:
                 bound.arguments[name] = await stack.enter_async_context(makers[name]())

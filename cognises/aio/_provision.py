@@ -1,24 +1,27 @@
 """Turning the group document into Cognito groups linked to IAM roles, and removing them.
 
 ``create_update`` converges: whatever the ``created`` flags say, each group ends with a
-role (created, or adopted if it exists), the role's trust policy and inline policy equal
-to the desired ones, and a Cognito group pointing at the role. Only differences are
-written, so a second run over the same document makes no write call, and a run that was
-interrupted anywhere is finished by running it again: roles have fixed names, so the
-re-run adopts a role whose group was never created instead of leaving it orphaned.
+role (created, or found from an interrupted run), the role's trust policy and inline
+policy equal to the desired ones, and a Cognito group pointing at the role. Only
+differences are written, so a second run over the same document makes no write call,
+and a run that was interrupted anywhere is finished by running it again: roles have
+fixed names and carry their pool's and group's tags from the call that creates them, so
+the re-run recognises a role whose group was never created instead of leaving it
+orphaned.
+
+The steps live in their own modules: ``_roles`` (roles, ownership, drift), ``_groups``
+(the Cognito groups), ``_pool_roles`` (the identity pool's role mapping) and
+``_ratelimit`` (the per-service rate every call of a run shares); ``_run`` holds what
+they share.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote
 
 import anyio
 import anyio.to_thread
@@ -27,56 +30,44 @@ from cognises._groupdetail import (
     GroupDetailSource,
     GroupSpec,
     created_true_like,
+    default_role_name,
     load_group_detail,
+    precedence_warnings,
     role_name_for,
     validate_group_detail,
 )
 from cognises._report import (
-    Change,
     GroupOutcome,
     GroupReport,
+    IdentityPoolReport,
     ProgressEvent,
     ProvisioningReport,
 )
 from cognises._state import check_state_path, write_json_atomic
-from cognises.aio._aws import COGNITO_PAGE_MAX, AWSCallError, call, check_user_pool_id, pages
+from cognises.aio._aws import COGNITO_PAGE_MAX, AWSCallError, check_user_pool_id, pages
 from cognises.aio._clients import default_clients
+from cognises.aio._groups import delete_group, ensure_group
+from cognises.aio._pool_roles import AMBIGUOUS_ROLE_RESOLUTIONS, converge_identity_pool
 from cognises.aio._retry import RetryPolicy
+from cognises.aio._roles import (
+    delete_role,
+    ensure_policy,
+    ensure_role,
+    parse_policy_document,
+    recently_created,
+    trust_policy,
+)
+from cognises.aio._run import COGNITO, DEFAULT_ROLE_PATH, Progress, Run, failed, guarded
 from cognises.aio._tasks import check_concurrency, map_limited
 from cognises.errors import ConfigurationError, ProvisioningError
 
-__all__ = ["create_update", "delete_groups", "trust_policy"]
+__all__ = ["create_update", "delete_groups", "parse_policy_document", "trust_policy"]
 
 logger = logging.getLogger("cognises.aio")
 
 _IDENTITY_POOL_ID = re.compile(r"[\w-]+:[0-9a-f-]+")
-# A role this young may not have reached Cognito yet, even if an earlier, interrupted
-# run created it: Cognito's complaints about it are then worth retrying.
-_PROPAGATION_WINDOW = dt.timedelta(minutes=5)
-
-
-def trust_policy(audience: str) -> dict[str, Any]:
-    """The trust policy of a group's role: assumable through ``audience``'s identities.
-
-    ``audience`` must be a Cognito *identity* pool id: it is what AWS puts in the
-    ``cognito-identity.amazonaws.com:aud`` key when a web identity assumes the role.
-    """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {"cognito-identity.amazonaws.com:aud": audience},
-                    "ForAnyValue:StringLike": {
-                        "cognito-identity.amazonaws.com:amr": "authenticated"
-                    },
-                },
-            }
-        ],
-    }
+_ROLE_PATH = re.compile(r"/([\x21-\x7e]{0,510}/)?")
+_POLICY_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}|aws):policy/[\x21-\x7e]+")
 
 
 @default_clients
@@ -87,11 +78,17 @@ async def create_update(
     cognito_pool_id: str | None = None,
     *,
     identity_pool_id: str | None = None,
+    identity_client: Any = None,
     concurrency: int = 16,
     dry_run: bool = False,
     state_path: str | os.PathLike[str] | None = None,
     retry: RetryPolicy | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
+    adopt: bool = False,
+    prune: bool = False,
+    permissions_boundary: str | None = None,
+    role_path: str = DEFAULT_ROLE_PATH,
+    ambiguous_role_resolution: str = "Deny",
 ) -> ProvisioningReport:
     """Make the user pool's groups and their IAM roles match ``group_detail``.
 
@@ -100,6 +97,26 @@ async def create_update(
     no AWS call is made). Groups then converge concurrently, ``concurrency`` at a time, the
     calls of each group in order: role, inline policy, group. With ``dry_run`` only reads
     are made and the report lists the planned changes.
+
+    Roles: a group's role is the document's ``role_name``, else
+    ``default_role_name(pool, group)`` (``<pool_id>-<group>``, hashed to fit 64
+    characters). A new role is created under ``role_path`` with the tags
+    ``cognises:user-pool-id`` and ``cognises:group``, and ``permissions_boundary`` if
+    given. An existing role is changed only if it carries this pool's and group's tags;
+    any other role fails its group, untouched, unless ``adopt`` (then it is tagged and
+    converged). What a managed role holds beyond the document (other inline policies,
+    attached managed policies, a boundary not asked for) is reported as the group's
+    ``drift``; ``prune`` removes it.
+
+    Identity pool: with ``identity_pool_id`` and ``identity_client`` (a cognito-identity
+    client), the identity pool's role mapping for each of this user pool's providers
+    becomes ``Token`` with ``ambiguous_role_resolution`` (``"Deny"`` or
+    ``"AuthenticatedRole"``); its default roles and other providers' mappings are kept.
+    ``report.identity_pool`` says what was done, or why it could not be.
+
+    Rate: every call of the run waits its turn in a per-service rate that starts
+    unlimited and adapts to AWS's throttling (``_ratelimit``); ``report.rates`` counts
+    calls, throttled calls and seconds waited.
 
     Each group that converged has its ``created`` flag set to true in the document (a
     string stays a string); with ``state_path`` (and not ``dry_run``) the document is then
@@ -121,10 +138,19 @@ async def create_update(
             f"'us-east-1:0a1b2c3d-...', found {identity_pool_id!r}"
         )
     check_concurrency(concurrency)
+    if ambiguous_role_resolution not in AMBIGUOUS_ROLE_RESOLUTIONS:
+        raise ConfigurationError(
+            f"ambiguous_role_resolution: expected one of {AMBIGUOUS_ROLE_RESOLUTIONS}, "
+            f"found {ambiguous_role_resolution!r}"
+        )
+    _check_role_options(role_path, permissions_boundary)
     if state_path is not None:
         check_state_path(state_path)
     document = load_group_detail(group_detail)
-    specs = validate_group_detail(document)
+    specs = validate_group_detail(document, pool_id=pool_id)
+    warnings = tuple(precedence_warnings(specs))
+    for warning in warnings:
+        logger.warning("%s", warning)
 
     if identity_pool_id is None:
         logger.warning(
@@ -134,18 +160,33 @@ async def create_update(
             "until create_update is run with identity_pool_id.",
             pool_id,
         )
-    run = _Run(
+    run = Run(
         iam=iam_client,
         cognito=cognito_client,
+        identity=identity_client,
         pool_id=pool_id,
         trust=trust_policy(identity_pool_id or pool_id),
         retry=retry or RetryPolicy(),
         dry_run=dry_run,
         on_progress=on_progress,
+        adopt=adopt,
+        prune=prune,
+        permissions_boundary=permissions_boundary,
+        role_path=role_path,
     )
+    identity_report: IdentityPoolReport | None = None
+
+    async def map_identity_pool() -> None:
+        nonlocal identity_report
+        assert identity_pool_id is not None
+        identity_report = await converge_identity_pool(
+            identity_pool_id, run, ambiguous=ambiguous_role_resolution
+        )
+        if identity_report.problem is not None:
+            logger.warning("identity pool %s: %s", identity_pool_id, identity_report.problem)
 
     async def converge(spec: GroupSpec) -> GroupReport:
-        report = await _guarded(spec.name, spec.role_name, lambda p: _converge(spec, run, p))
+        report = await guarded(spec.name, spec.role_name, lambda p: _converge(spec, run, p))
         if not report.failed and not dry_run and not spec.created:
             entry = document[spec.index]
             entry["created"] = created_true_like(entry["created"])
@@ -154,21 +195,32 @@ async def create_update(
 
     save_to = None if dry_run else state_path
     try:
-        listing_error = await run.load_existing_groups() if specs else None
-        if listing_error is not None:
-            reports = [
-                _failed(s.name, s.role_name, _Progress(), listing_error.summary, listing_error.code)
-                for s in specs
-            ]
-        else:
-            reports = await map_limited(converge, specs, concurrency=concurrency)
+        listing_error = await _load_existing_groups(run) if specs else None
+        async with anyio.create_task_group() as side:
+            # The mapping needs no role to exist (it names none): it overlaps the groups.
+            if identity_pool_id is not None:
+                side.start_soon(map_identity_pool)
+            if listing_error is not None:
+                reports = [
+                    failed(s.name, Progress(role_name=s.role_name), listing_error.summary,
+                           listing_error.code)
+                    for s in specs
+                ]  # fmt: skip
+            else:
+                reports = await map_limited(converge, specs, concurrency=concurrency)
     except BaseException:
         # The flags set so far must reach the disk even when the run is being cancelled;
         # a failure to write them must not hide why the run stopped.
         if save_to is not None:
             await _save_state(save_to, document, quiet=True)
         raise
-    report = ProvisioningReport(tuple(reports), dry_run=dry_run)
+    report = ProvisioningReport(
+        tuple(reports),
+        dry_run=dry_run,
+        identity_pool=identity_report,
+        warnings=warnings,
+        rates=run.rates.stats(),
+    )
     if save_to is not None:
         try:
             await _save_state(save_to, document, quiet=False)
@@ -192,42 +244,40 @@ async def delete_groups(
     concurrency: int = 16,
     retry: RetryPolicy | None = None,
 ) -> ProvisioningReport:
-    """Delete Cognito groups, then their roles' inline policies, then the roles.
+    """Delete Cognito groups, then their roles' policies, then the roles.
 
-    A group's role is ``role_<group_name>`` unless ``role_names`` maps the group to
-    another name. Whatever is already gone is skipped, so deleting twice is harmless.
-    Raises ``ProvisioningError`` with the report if anything could not be deleted.
+    A group's role is the one ``role_names`` maps it to, else the role its Cognito group
+    points at, else ``default_role_name(pool, group)``. A role is deleted only if it is
+    tagged for this pool and group; any other role is left as it is and fails its group
+    with a message saying so. Whatever is already gone is skipped, so deleting twice is
+    harmless. Raises ``ProvisioningError`` with the report if anything could not be
+    deleted.
     """
     pool_id = check_user_pool_id(cognito_pool_id)
     check_concurrency(concurrency)
     wanted = _check_names(names)
     roles = dict(role_names or {})
+    run = Run(iam=iam_client, cognito=cognito_client, pool_id=pool_id, retry=retry or RetryPolicy())
 
     def role_of(name: str) -> str:
-        return roles.get(name) or role_name_for(name)
-
-    run = _Run(
-        iam=iam_client,
-        cognito=cognito_client,
-        pool_id=pool_id,
-        trust={},
-        retry=retry or RetryPolicy(),
-        dry_run=False,
-    )
+        arn = run.existing.get(name, {}).get("RoleArn")
+        linked = arn.rsplit("/", 1)[1] if isinstance(arn, str) and "/" in arn else None
+        return roles.get(name) or linked or default_role_name(pool_id, name)
 
     async def delete(name: str) -> GroupReport:
         role_name = role_of(name)
-        return await _guarded(name, role_name, lambda p: _delete(name, role_name, run, p))
+        return await guarded(name, role_name, lambda p: _delete(name, role_name, run, p))
 
-    listing_error = await run.load_existing_groups() if wanted else None
+    listing_error = await _load_existing_groups(run) if wanted else None
     if listing_error is not None:
         reports = [
-            _failed(n, role_of(n), _Progress(), listing_error.summary, listing_error.code)
+            failed(n, Progress(role_name=role_of(n)), listing_error.summary, listing_error.code)
             for n in wanted
         ]
     else:
         reports = await map_limited(delete, wanted, concurrency=concurrency)
-    return _settled("delete_groups", ProvisioningReport(tuple(reports)), "be deleted")
+    report = ProvisioningReport(tuple(reports), rates=run.rates.stats())
+    return _settled("delete_groups", report, "be deleted")
 
 
 async def _save_state(path: str | os.PathLike[str], document: list[Any], *, quiet: bool) -> None:
@@ -240,97 +290,59 @@ async def _save_state(path: str | os.PathLike[str], document: list[Any], *, quie
             logger.exception("could not write the group document to %s", os.fspath(path))
 
 
-@dataclass
-class _Run:
-    iam: Any
-    cognito: Any
-    pool_id: str
-    trust: dict[str, Any]
-    retry: RetryPolicy
-    dry_run: bool
-    on_progress: Callable[[ProgressEvent], None] | None = None
-    existing: dict[str, dict[str, Any]] = field(default_factory=dict)
+async def _load_existing_groups(run: Run) -> AWSCallError | None:
+    """Read every group of the pool once, instead of one ``GetGroup`` per group.
 
-    def notify(self, event: ProgressEvent) -> None:
-        if self.on_progress is None:
-            return
-        try:
-            self.on_progress(event)
-        except Exception:
-            # A broken progress display must not fail the group it reports on.
-            logger.exception("on_progress callback failed for group %r", event.group_name)
-
-    async def load_existing_groups(self) -> AWSCallError | None:
-        """Read every group of the pool once, instead of one ``GetGroup`` per group.
-
-        Returns the error that made the listing fail, so that every group can report it.
-        """
-        try:
-            async for page in pages(
-                self.cognito.list_groups,
-                retry=self.retry,
-                UserPoolId=self.pool_id,
-                Limit=COGNITO_PAGE_MAX,
-            ):
-                for group in page.get("Groups", []):
-                    self.existing[group["GroupName"]] = group
-        except AWSCallError as exc:
-            if exc.code == "ResourceNotFoundException":
-                raise ConfigurationError(
-                    f"cognito_pool_id: expected an existing user pool, found {self.pool_id!r}, "
-                    f"which Cognito does not know ({exc.message})"
-                ) from exc
-            return exc
-        return None
-
-
-@dataclass
-class _Progress:
-    """What one group's run has done so far: kept when a later call fails."""
-
-    changes: list[Change] = field(default_factory=list)
-    role_arn: str | None = None
-
-
-async def _guarded(
-    name: str, role_name: str, work: Callable[[_Progress], Awaitable[GroupReport]]
-) -> GroupReport:
-    # One group's failure must not cancel the others: every exception (but not
-    # cancellation, which is a BaseException) becomes this group's failed report.
-    progress = _Progress()
+    Returns the error that made the listing fail, so that every group can report it.
+    """
     try:
-        report: GroupReport = await work(progress)
+        async for page in pages(
+            run.cognito.list_groups,
+            retry=run.retry,
+            limiter=run.rates[COGNITO],
+            UserPoolId=run.pool_id,
+            Limit=COGNITO_PAGE_MAX,
+        ):
+            for group in page.get("Groups", []):
+                run.existing[group["GroupName"]] = group
     except AWSCallError as exc:
-        logger.warning("group %r failed: %s", name, exc)
-        return _failed(name, role_name, progress, exc.summary, exc.code)
-    except Exception as exc:
-        logger.exception("unexpected error while provisioning group %r", name)
-        return _failed(name, role_name, progress, f"unexpected {type(exc).__name__}: {exc}")
-    return report
+        if exc.code == "ResourceNotFoundException":
+            raise ConfigurationError(
+                f"cognito_pool_id: expected an existing user pool, found {run.pool_id!r}, "
+                f"which Cognito does not know ({exc.message})"
+            ) from exc
+        return exc
+    return None
 
 
-def _failed(
-    name: str, role_name: str, progress: _Progress, error: str, code: str | None = None
-) -> GroupReport:
-    return GroupReport(
-        group_name=name,
-        outcome=GroupOutcome.FAILED,
-        role_name=role_name,
-        role_arn=progress.role_arn,
-        changes=tuple(progress.changes),
-        error=f"group {name!r}: {error}",
-        error_code=code,
-    )
+def _role_name(spec: GroupSpec, run: Run) -> str:
+    """The document's role, or the seed's ``role_<group>`` if the group still points at
+    it (so that it is recognised, and refused until adopted, rather than orphaned)."""
+    if not spec.role_name_given:
+        linked = run.existing.get(spec.name, {}).get("RoleArn")
+        legacy = role_name_for(spec.name)
+        if isinstance(linked, str) and linked.endswith(f"/{legacy}"):
+            return legacy
+    return spec.role_name
 
 
-async def _converge(spec: GroupSpec, run: _Run, progress: _Progress) -> GroupReport:
-    role, fresh = await _ensure_role(spec, run, progress)
+async def _converge(spec: GroupSpec, run: Run, progress: Progress) -> GroupReport:
+    role_name = _role_name(spec, run)
+    progress.role_name = role_name
+    role, fresh = await ensure_role(spec, role_name, run, progress)
     role_arn = role.get("Arn") if role else None
     progress.role_arn = role_arn
     run.notify(ProgressEvent(spec.name, "role"))
-    await _ensure_policy(spec, run, progress, role_exists=role is not None, fresh=fresh)
+    await ensure_policy(spec, role_name, run, progress, role_exists=role is not None, fresh=fresh)
     run.notify(ProgressEvent(spec.name, "policy"))
-    await _ensure_group(spec, run, progress, role_arn=role_arn, role=role, fresh=fresh)
+    await ensure_group(
+        spec,
+        role_name,
+        run,
+        progress,
+        role_arn=role_arn,
+        propagating=fresh or recently_created(role),
+    )
     run.notify(ProgressEvent(spec.name, "group"))
 
     actions = {c.action for c in progress.changes}
@@ -343,198 +355,17 @@ async def _converge(spec: GroupSpec, run: _Run, progress: _Progress) -> GroupRep
     return GroupReport(
         group_name=spec.name,
         outcome=outcome,
-        role_name=spec.role_name,
+        role_name=role_name,
         role_arn=role_arn,
         changes=tuple(progress.changes),
+        drift=tuple(progress.drift),
     )
 
 
-async def _ensure_role(
-    spec: GroupSpec, run: _Run, progress: _Progress
-) -> tuple[dict[str, Any] | None, bool]:
-    """The role, created if missing (None in a dry run), and whether this run created it."""
-    if run.dry_run or spec.name in run.existing:
-        role = await _get_role(spec.role_name, run)
-    else:
-        # No group yet, so almost surely no role either: create it without reading first,
-        # and fall back to adopting it if an interrupted run got that far.
-        role = None
-    if role is None:
-        try:
-            created = await _write(
-                run,
-                progress,
-                Change("CreateRole", spec.role_name, "role does not exist"),
-                run.iam.create_role,
-                RoleName=spec.role_name,
-                AssumeRolePolicyDocument=json.dumps(run.trust),
-            )
-        except AWSCallError as exc:
-            if exc.code != "EntityAlreadyExists":
-                raise
-        else:
-            return (created["Role"] if created else None), created is not None
-        role = await _get_role(spec.role_name, run)
-        if role is None:
-            raise AWSCallError(
-                "GetRole", "NoSuchEntity", f"role {spec.role_name} existed a moment ago, then not"
-            )
-    if parse_policy_document(role.get("AssumeRolePolicyDocument")) != run.trust:
-        await _write(
-            run,
-            progress,
-            Change("UpdateAssumeRolePolicy", spec.role_name, "trust policy differs"),
-            run.iam.update_assume_role_policy,
-            RoleName=spec.role_name,
-            PolicyDocument=json.dumps(run.trust),
-        )
-    return role, False
-
-
-async def _ensure_policy(
-    spec: GroupSpec, run: _Run, progress: _Progress, *, role_exists: bool, fresh: bool
-) -> None:
-    if role_exists and not fresh:
-        try:
-            current = await call(
-                run.iam.get_role_policy,
-                retry=run.retry,
-                RoleName=spec.role_name,
-                PolicyName=spec.policy_name,
-            )
-        except AWSCallError as exc:
-            if exc.code != "NoSuchEntity":
-                raise
-            reason = "no inline policy"
-        else:
-            if parse_policy_document(current.get("PolicyDocument")) == spec.policy:
-                return
-            reason = "inline policy differs"
-    else:
-        # A role that does not exist yet (dry run) or was just created has no inline policy.
-        reason = "no inline policy"
-    await _write(
-        run,
-        progress,
-        Change("PutRolePolicy", f"{spec.role_name}/{spec.policy_name}", reason),
-        run.iam.put_role_policy,
-        RoleName=spec.role_name,
-        PolicyName=spec.policy_name,
-        PolicyDocument=json.dumps(spec.policy),
-    )
-
-
-async def _ensure_group(
-    spec: GroupSpec,
-    run: _Run,
-    progress: _Progress,
-    *,
-    role_arn: str | None,
-    role: dict[str, Any] | None,
-    fresh: bool,
-) -> None:
-    propagating = fresh or _recently_created(role)
-    current = run.existing.get(spec.name)
-    if current is None:
-        try:
-            await _write(
-                run,
-                progress,
-                Change("CreateGroup", spec.name, "group does not exist"),
-                run.cognito.create_group,
-                propagating_role=propagating,
-                **_group_params(spec, run.pool_id, role_arn, current=None),
-            )
-            return
-        except AWSCallError as exc:
-            if exc.code != "GroupExistsException":
-                raise
-        # Created since we listed the pool (by a concurrent run): compare it like any other.
-        response = await call(
-            run.cognito.get_group, retry=run.retry, GroupName=spec.name, UserPoolId=run.pool_id
-        )
-        current = response["Group"]
-
-    differences = _group_differences(spec, current, role_arn)
-    if differences:
-        await _write(
-            run,
-            progress,
-            Change("UpdateGroup", spec.name, "; ".join(differences)),
-            run.cognito.update_group,
-            propagating_role=propagating,
-            **_group_params(spec, run.pool_id, role_arn, current=current),
-        )
-
-
-def _group_params(
-    spec: GroupSpec, pool_id: str, role_arn: str | None, *, current: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    # UpdateGroup resets what it is not given, so attributes the document leaves out are
-    # sent back as they are.
-    params: dict[str, Any] = {"GroupName": spec.name, "UserPoolId": pool_id}
-    if role_arn is not None:
-        params["RoleArn"] = role_arn
-    description = spec.description
-    precedence = spec.precedence
-    if current is not None:
-        description = current.get("Description") if description is None else description
-        precedence = current.get("Precedence") if precedence is None else precedence
-    if description is not None:
-        params["Description"] = description
-    if precedence is not None:
-        params["Precedence"] = precedence
-    return params
-
-
-def _group_differences(
-    spec: GroupSpec, current: Mapping[str, Any], role_arn: str | None
-) -> list[str]:
-    differences = []
-    current_arn = current.get("RoleArn")
-    if role_arn is None:
-        # Dry run with a role still to create: its ARN is unknown, its name is not.
-        if not (isinstance(current_arn, str) and current_arn.endswith(f"/{spec.role_name}")):
-            differences.append(f"RoleArn: {current_arn!r} -> the ARN of {spec.role_name}")
-    elif current_arn != role_arn:
-        differences.append(f"RoleArn: {current_arn!r} -> {role_arn!r}")
-    if spec.description is not None and current.get("Description") != spec.description:
-        differences.append("Description differs")
-    if spec.precedence is not None and current.get("Precedence") != spec.precedence:
-        differences.append(f"Precedence: {current.get('Precedence')!r} -> {spec.precedence!r}")
-    return differences
-
-
-async def _delete(name: str, role_name: str, run: _Run, progress: _Progress) -> GroupReport:
-    if name in run.existing:
-        progress.role_arn = run.existing[name].get("RoleArn")
-        try:
-            await _write(
-                run,
-                progress,
-                Change("DeleteGroup", name),
-                run.cognito.delete_group,
-                GroupName=name,
-                UserPoolId=run.pool_id,
-            )
-        except AWSCallError as exc:
-            if exc.code != "ResourceNotFoundException":
-                raise
-    policy_names = await _inline_policy_names(role_name, run)
-    if policy_names is not None:
-        # IAM refuses to delete a role that still has policies.
-        for policy_name in policy_names:
-            await _delete_ignoring_missing(
-                run,
-                progress,
-                Change("DeleteRolePolicy", f"{role_name}/{policy_name}"),
-                run.iam.delete_role_policy,
-                RoleName=role_name,
-                PolicyName=policy_name,
-            )
-        await _delete_ignoring_missing(
-            run, progress, Change("DeleteRole", role_name), run.iam.delete_role, RoleName=role_name
-        )
+async def _delete(name: str, role_name: str, run: Run, progress: Progress) -> GroupReport:
+    progress.role_arn = run.existing.get(name, {}).get("RoleArn")
+    await delete_group(name, run, progress)
+    await delete_role(name, role_name, run, progress)
     return GroupReport(
         group_name=name,
         outcome=GroupOutcome.DELETED if progress.changes else GroupOutcome.UNCHANGED,
@@ -544,84 +375,19 @@ async def _delete(name: str, role_name: str, run: _Run, progress: _Progress) -> 
     )
 
 
-async def _inline_policy_names(role_name: str, run: _Run) -> list[str] | None:
-    """The role's inline policy names, or None if there is no such role."""
-    names: list[str] = []
-    params: dict[str, Any] = {"RoleName": role_name}
-    while True:
-        try:
-            page = await call(run.iam.list_role_policies, retry=run.retry, **params)
-        except AWSCallError as exc:
-            if exc.code == "NoSuchEntity":
-                return None
-            raise
-        names.extend(page.get("PolicyNames", []))
-        if not page.get("IsTruncated"):
-            return names
-        params["Marker"] = page["Marker"]
-
-
-async def _delete_ignoring_missing(
-    run: _Run, progress: _Progress, change: Change, method: Any, **params: Any
-) -> None:
-    try:
-        await _write(run, progress, change, method, **params)
-    except AWSCallError as exc:
-        if exc.code != "NoSuchEntity":
-            raise
-
-
-async def _get_role(role_name: str, run: _Run) -> dict[str, Any] | None:
-    try:
-        response = await call(run.iam.get_role, retry=run.retry, RoleName=role_name)
-    except AWSCallError as exc:
-        if exc.code == "NoSuchEntity":
-            return None
-        raise
-    role: dict[str, Any] = response["Role"]
-    return role
-
-
-def parse_policy_document(value: object) -> object:
-    """A policy document as returned by IAM, parsed: botocore usually decodes it already,
-    but IAM's wire format is URL-encoded JSON, and other clients pass that through."""
-    if not isinstance(value, str):
-        return value
-    for text in (value, unquote(value)):
-        try:
-            return json.loads(text)
-        except ValueError:
-            continue
-    return value
-
-
-def _recently_created(role: Mapping[str, Any] | None) -> bool:
-    created = role.get("CreateDate") if role else None
-    if not isinstance(created, dt.datetime) or created.tzinfo is None:
-        return False
-    return dt.datetime.now(dt.timezone.utc) - created < _PROPAGATION_WINDOW
-
-
-async def _write(
-    run: _Run,
-    progress: _Progress,
-    change: Change,
-    method: Callable[..., Awaitable[dict[str, Any]]],
-    *,
-    propagating_role: bool = False,
-    **params: Any,
-) -> dict[str, Any] | None:
-    """Make one write call, or in a dry run only plan it; either way record the change.
-
-    A change is recorded once made, so a failed group's report lists only what was done.
-    """
-    if run.dry_run:
-        progress.changes.append(change)
-        return None
-    response = await call(method, retry=run.retry, propagating_role=propagating_role, **params)
-    progress.changes.append(change)
-    logger.info("%s %s", change.action, change.target)
-    return response
+def _check_role_options(role_path: object, permissions_boundary: object) -> None:
+    if not isinstance(role_path, str) or not _ROLE_PATH.fullmatch(role_path):
+        raise ConfigurationError(
+            f"role_path: expected an IAM path such as '/cognises/' (starting and ending "
+            f"with '/'), found {role_path!r}"
+        )
+    if permissions_boundary is not None and not (
+        isinstance(permissions_boundary, str) and _POLICY_ARN.fullmatch(permissions_boundary)
+    ):
+        raise ConfigurationError(
+            "permissions_boundary: expected a managed policy ARN such as "
+            f"'arn:aws:iam::123456789012:policy/boundary', found {permissions_boundary!r}"
+        )
 
 
 def _settled(operation: str, report: ProvisioningReport, goal: str) -> ProvisioningReport:

@@ -53,3 +53,16 @@ def boto3_clients(region: str | None, endpoint_url: str | None) -> tuple[Any, An
             raise
         raise setup from exc
     return clients
+
+
+def boto3_identity_client(region: str | None, endpoint_url: str | None) -> Any:
+    """A Cognito identity-pool (cognito-identity) client, configured like the others."""
+    import boto3
+    from botocore.config import Config
+
+    options: dict[str, Any] = {"config": Config(max_pool_connections=64)}
+    if region:
+        options["region_name"] = region
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    return boto3.client("cognito-identity", **options)

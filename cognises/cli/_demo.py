@@ -105,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
 
         console.print(f"[bold]3.[/] provisioning {examples / 'group_detail.json'}")
         _provision(
-            examples / "group_detail.json", iam, cognito, pool.user_pool_id, identity_pool_id
+            examples / "group_detail.json",
+            (iam, cognito, identity),
+            pool.user_pool_id,
+            identity_pool_id,
         )
 
         tokens = _users_and_tokens(cognito, pool)
@@ -147,12 +150,7 @@ def _aws_as_alice(aws: Any, pool: Any, identity_pool_id: str, token: str, consol
     """Alice's own AWS credentials, for her group's role, used to call AWS."""
     from cognises.sync import CognitoVerifier, IdentityPool
 
-    provider = f"cognito-idp.{aws.region}.amazonaws.com/{pool.user_pool_id}"
-    aws.identity_pool_roles.setdefault(
-        identity_pool_id,
-        {"RoleMappings": {f"{provider}:{pool.client_id}": {
-            "Type": "Token", "AmbiguousRoleResolution": "Deny"}}},
-    )  # fmt: skip
+    # create_update wired the identity pool: roles chosen from the token, Deny otherwise.
     verifier = CognitoVerifier(
         aws.region,
         pool.user_pool_id,
@@ -211,11 +209,14 @@ def _create_pool(cognito: Any, identity: Any) -> tuple[Any, str]:
     return pool, identity_pool_id
 
 
-def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_id: str) -> None:
+def _provision(
+    path: Path, clients: tuple[Any, Any, Any], pool_id: str, identity_pool_id: str
+) -> None:
     from cognises._groupdetail import load_group_detail
     from cognises.cli._progress import ProgressView
     from cognises.sync import create_update
 
+    iam, cognito, identity = clients
     document = load_group_detail(path)  # the caller's file stays as it is
     names = [entry["group_name"] for entry in document]
     with ProgressView(names, stream=sys.stdout) as view:
@@ -225,10 +226,14 @@ def _provision(path: Path, iam: Any, cognito: Any, pool_id: str, identity_pool_i
             cognito,
             pool_id,
             identity_pool_id=identity_pool_id,
+            identity_client=identity,
             concurrency=16,
             on_progress=view,
         )
     print(report.summary(), flush=True)
+    if report.identity_pool is not None:
+        done = report.identity_pool.problem or "role mapping: roles from the token"
+        print(f"identity pool {identity_pool_id}: {done}", flush=True)
 
 
 def _users_and_tokens(cognito: Any, pool: Any) -> dict[str, str]:

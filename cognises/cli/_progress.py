@@ -33,9 +33,12 @@ class ProgressView:
     def __enter__(self) -> ProgressView:
         if self._live:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+            # The spinner turns (rich redraws on its own) while calls wait for the rate
+            # limit, so a run held back by throttling never looks stuck.
             self._progress = Progress(
+                SpinnerColumn(),
                 TextColumn("{task.description:<28}"),
                 BarColumn(bar_width=24),
                 TextColumn("{task.fields[status]}"),

@@ -32,7 +32,9 @@ def print_report(report: ProvisioningReport) -> None:
         table.add_column(column, overflow="fold")
     for group in report.groups:
         detail = group.error or ", ".join(f"{c.action} {c.target}" for c in group.changes) or "-"
-        style = "red" if group.failed else None
+        if group.drift:
+            detail += "; drift (left; --prune removes it): " + "; ".join(group.drift)
+        style = "red" if group.failed else "yellow" if group.drift else None
         table.add_row(
             group.group_name, str(group.outcome), group.role_arn or group.role_name, detail,
             style=style,
@@ -40,3 +42,14 @@ def print_report(report: ProvisioningReport) -> None:
     console = Console(file=sys.stdout)
     console.print(table)
     console.print(report.summary())
+    pool = report.identity_pool
+    if pool is not None:
+        if pool.problem:
+            console.print(f"identity pool {pool.identity_pool_id}: {pool.problem}", style="red")
+        else:
+            done = ", ".join(c.detail for c in pool.changes) or "role mapping already as wanted"
+            console.print(f"identity pool {pool.identity_pool_id}: {done}")
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+    if report.rates:
+        console.print(f"rate: {report.rate_summary()}")

@@ -1,9 +1,11 @@
 """A local AWS (Cognito and IAM) for tests, benchmarks and the demo: moto server on loopback.
 
 ``FaultInjector`` sits in front of moto's WSGI app because moto itself cannot add
-latency or throttle: it delays calls, answers a share of them with the throttling
-error each service really returns, and records every action so that tests can count
-write calls.
+latency or throttle: it delays calls, answers a share of them (``throttle_rate``), or
+every write beyond a per-service rate (``rate_limits``, a token bucket like AWS's),
+with the throttling error each service really returns, and records every action so
+that tests can count write calls. Behind it, ``IdentityRoles`` (``_identity_roles``)
+serves the identity-pool role calls that moto lacks.
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from cognises.testing._identity import IdentityExtras
+from cognises.testing._identity_roles import IdentityRoles
 from cognises.testing._revocation import RevocationExtras
 
-__all__ = ["Call", "FaultInjector", "MotoEmulator", "is_write_action"]
+__all__ = [
+    "Call",
+    "FaultInjector",
+    "IdentityRoles",
+    "MotoEmulator",
+    "TokenBucket",
+    "is_write_action",
+]
 
-_WRITE_PREFIXES = ("Create", "Put", "Update", "Delete", "Attach", "Detach", "Tag", "Untag")
+_WRITE_PREFIXES = (
+    "Create", "Put", "Update", "Delete", "Attach", "Detach", "Tag", "Untag", "Set"
+)  # fmt: skip
 _WRITE_ACTIONS = {"AdminAddUserToGroup", "AdminRemoveUserFromGroup"}
 
 StartResponse = Callable[..., Any]
@@ -37,9 +49,29 @@ def is_write_action(action: str) -> bool:
 
 @dataclass(frozen=True)
 class Call:
-    service: str  # "iam", "cognito-idp" or "other"
+    service: str  # "iam", "cognito-idp", "cognito-identity" or "other"
     action: str
     throttled: bool
+
+
+class TokenBucket:
+    """AWS-style rate limit: ``rate`` tokens a second, at most ``burst`` saved up (by
+    default one second's worth, and never less than one call)."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = max(1.0, rate) if burst is None else burst
+        self._tokens = self.burst
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
 
 @dataclass
@@ -53,15 +85,27 @@ class FaultInjector:
     calls: list[Call] = field(default_factory=list)
     # Called before each call is served; tests use it to stop a run half-way.
     on_call: Callable[[Call], None] | None = None
+    rate_limits: dict[str, float] = field(default_factory=dict)
+    """Writes a second per service ("iam", "cognito-idp"...); more are throttled."""
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)  # noqa: S311 - fault injection, not security
+        self._buckets = {s: TokenBucket(r) for s, r in self.rate_limits.items()}
 
-    def reset(self, *, latency: float = 0.0, throttle_rate: float = 0.0) -> None:
+    def reset(
+        self,
+        *,
+        latency: float = 0.0,
+        throttle_rate: float = 0.0,
+        rate_limits: dict[str, float] | None = None,
+    ) -> None:
         with self._lock:
             self.latency = latency
             self.throttle_rate = throttle_rate
+            self.rate_limits = dict(rate_limits or {})
+            self._buckets = {s: TokenBucket(r) for s, r in self.rate_limits.items()}
             self.calls.clear()
             self.on_call = None
 
@@ -85,6 +129,9 @@ class FaultInjector:
             return self.app(environ, start_response)
         with self._lock:
             throttled = self._rng.random() < self.throttle_rate
+            bucket = self._buckets.get(service)
+            if not throttled and bucket is not None and is_write_action(action):
+                throttled = not bucket.take()
             call = Call(service, action, throttled)
             self.calls.append(call)
             latency, hook = self.latency, self.on_call
@@ -101,6 +148,8 @@ def _identify(environ: dict[str, Any]) -> tuple[str, str]:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith("AWSCognitoIdentityProviderService."):
         return "cognito-idp", target.split(".", 1)[1]
+    if target.startswith("AWSCognitoIdentityService."):
+        return "cognito-identity", target.split(".", 1)[1]
     if environ.get("REQUEST_METHOD") != "POST" or "/iam/" not in environ.get(
         "HTTP_AUTHORIZATION", ""
     ):
@@ -156,10 +205,11 @@ class MotoEmulator:
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.faults: FaultInjector | None = None
+        self.identity_roles: IdentityRoles | None = None
         self.identity: IdentityExtras | None = None
         self.revocation: RevocationExtras | None = None
         # identity pool id -> {"Roles": ..., "RoleMappings": ...}, as SetIdentityPoolRoles
-        # would store them.
+        # stores them (the same dict as identity_roles.pools once started).
         self.identity_pool_roles: dict[str, dict[str, Any]] = {}
         self.endpoint = ""
 
@@ -168,8 +218,12 @@ class MotoEmulator:
         # moto exposes no hook to wrap its app: reach for its werkzeug server.
         wsgi_server: Any = self._server._server
         assert wsgi_server is not None
+        # Layers, outermost first: faults, RevokeToken, roles in tokens and credentials for
+        # them, identity-pool role mappings, moto.
+        self.identity_roles = IdentityRoles(wsgi_server.app)
+        self.identity_roles.pools = self.identity_pool_roles
         self.identity = IdentityExtras(
-            wsgi_server.app,
+            self.identity_roles,
             endpoint=lambda: self.endpoint,
             role_mappings=lambda pool_id: self.identity_pool_roles.get(pool_id, {}),
         )
