@@ -14,7 +14,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +97,7 @@ class World:
 
 
 @pytest.fixture
-def world(moto_server: MotoEmulator) -> Iterator[World]:
+def world(moto_server: MotoEmulator) -> World:
     kwargs = moto_server.client_kwargs()
     cognito = boto3.client("cognito-idp", **kwargs)
     iam = boto3.client("iam", **kwargs)
@@ -128,7 +127,7 @@ def world(moto_server: MotoEmulator) -> Iterator[World]:
     tokens = {user: log_in(cognito, setup, user) for user in users}
     found = World(moto_server, setup.user_pool_id, setup.client_id, identity_pool_id, roles, tokens)
     found.map_roles()
-    yield found
+    return found
 
 
 def _id(world: World, user: str) -> str:
