@@ -427,10 +427,8 @@ UNCHECKED_CLAIMS = ("client_id", "custom:x")
 
 
 @pytest.fixture(scope="module")
-def id_rules(issuer: LocalIssuer) -> ClaimRules:
-    return ClaimRules(
-        issuer=issuer.issuer, token_use="id", client_ids=frozenset({issuer.client_id}), leeway=0
-    )
+def id_rules(verifiers: tuple[CognitoVerifier, ...]) -> ClaimRules:
+    return verifiers[0].rules
 
 
 @pytest.mark.parametrize("shape", NEST_SHAPES)
