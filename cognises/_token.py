@@ -19,6 +19,7 @@ from cognises._show import show
 from cognises.errors import InvalidHeaderError, InvalidSignatureError, MalformedTokenError
 
 __all__ = [
+    "MAX_HEADER_SIZE",
     "MAX_TOKEN_SIZE",
     "Parsed",
     "check_signature",
@@ -47,6 +48,12 @@ _PAYLOAD_JSON = _GROUPS + _ROLES + _CUSTOM + _STANDARD + _FIXED  # 222,813
 # Header (a few short fields) and signature (of an 8192-bit key: 1366 characters).
 _HEADER_AND_SIGNATURE = 512 + 1366
 MAX_TOKEN_SIZE = (_PAYLOAD_JSON * 4 // 3 + _HEADER_AND_SIGNATURE) * 5 // 4  # 373,702
+
+# The header is the one part parsed before the signature is checked, so its cost is
+# anyone's to choose: JSON as long as the token cap allows, nested deep or made of many
+# small values, costs hundreds of milliseconds to parse. A Cognito header is about 90
+# characters; one far longer is refused unread.
+MAX_HEADER_SIZE = 2048
 
 # Header fields that would let the token choose its own key, or demand semantics we don't know.
 _FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit"})
@@ -127,6 +134,10 @@ def decode_object(segment: bytes, what: str) -> dict[str, Any]:
 
 
 def _header_kid(segment: bytes) -> str:
+    if len(segment) > MAX_HEADER_SIZE:
+        raise MalformedTokenError(
+            f"expected a header of at most {MAX_HEADER_SIZE} characters, found {len(segment)}"
+        )
     header = decode_object(segment, "header")
     alg = header.get("alg")
     if alg != "RS256":

@@ -414,7 +414,9 @@ def test_a_header_nesting_at_any_depth_is_refused_without_recursion(
             # One verifier: a result cache plays no part in a refusal, and every depth of
             # every shape in every place makes many.
             error = refusal(verifiers[:1], f"{header}.{payload}.{signature}")
-            too_deep = depth + (place != "whole") > PARSER_DEPTH
+            # Past the header size cap, refused unread; then past what orjson parses.
+            too_long = len(header) > _token.MAX_HEADER_SIZE
+            too_deep = too_long or depth + (place != "whole") > PARSER_DEPTH
             expected = MalformedTokenError if too_deep else HEADER_REFUSALS[place]
             if place == "whole" and shape == "object" and not too_deep:
                 expected = InvalidHeaderError  # an object, but without alg or kid

@@ -854,6 +854,27 @@ def test_the_largest_token_cognitos_limits_allow_verifies_by_default(issuer):
     assert len(verify(make_verifier(issuer), token).groups) == 100
 
 
+def test_a_header_over_its_cap_is_refused_unread(issuer, verifier, monkeypatch):
+    # Parsing it is the costly part: JSON nested deep, or of many small values.
+    for body in ("[" * 1023 + "]" * 1023, "[" + ",".join(["[[[[[1]]]]]"] * 20_000) + "]"):
+        header = b64url(body.encode())
+        assert len(header) > _token.MAX_HEADER_SIZE
+        with monkeypatch.context() as patched:
+            patched.setattr(_token, "decode_object", _never_called)
+            error = rejected(verifier, f"{header}.e30.AAAA", MalformedTokenError)
+        assert f"at most {_token.MAX_HEADER_SIZE}" in str(error)
+    # Up to the cap, a header is read and may verify.
+    padding = "p" * (_token.MAX_HEADER_SIZE * 3 // 4 - 80)
+    long_header = {"alg": "RS256", "kid": issuer.kid, "x-pad": padding}
+    token = issuer.sign(issuer.claims(), header=long_header)
+    assert len(token.split(".")[0]) <= _token.MAX_HEADER_SIZE
+    assert verify(verifier, token).sub
+
+
+def _never_called(*_args: Any) -> Any:
+    raise AssertionError("the header was parsed")
+
+
 def test_long_headers_are_not_kept_in_the_header_cache(issuer, verifier):
     _token._HEADER_CACHE.clear()
     long_header = {"alg": "RS256", "kid": issuer.kid, "x-pad": "p" * 600}
