@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from cognises._show import show
-from cognises._token import MAX_TOKEN_SIZE, b64url_decode
+from cognises._token import MAX_HEADER_SIZE, MAX_TOKEN_SIZE, b64url_decode
 from cognises.errors import (
     ClaimError,
     ExpiredTokenError,
@@ -129,6 +129,13 @@ def parse_alb(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> AlbParse
     # is refused as such, whichever segment it changed.
     _unpadded(payload, "payload")
     _unpadded(signature, "signature")
+    # As for Cognito's tokens: the header is parsed before any signature check, so its
+    # size is bounded first (an ALB header is a few hundred characters).
+    if len(header_segment) > MAX_HEADER_SIZE:
+        raise MalformedTokenError(
+            f"expected a header of at most {MAX_HEADER_SIZE} characters, "
+            f"found {len(header_segment)}"
+        )
     return _header(_decode_object(header_segment, "header")), signing_input, payload, signature
 
 

@@ -35,7 +35,12 @@ class Claims(Mapping[str, Any]):
         value = self._data[key]
         # Verified claims are shared (the result cache hands the same object to every
         # request with that token): give out copies of anything a caller could mutate.
-        return value if type(value) in _ATOMIC else _copy(value)
+        if type(value) in _ATOMIC:
+            return value
+        try:
+            return _copy(value)
+        except RecursionError:
+            return _copy_without_recursion(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -49,7 +54,10 @@ class Claims(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the claims as a plain dict (JSON-serialisable)."""
-        return cast(dict[str, Any], _copy(self._data))
+        try:
+            return cast(dict[str, Any], _copy(self._data))
+        except RecursionError:
+            return cast(dict[str, Any], _copy_without_recursion(self._data))
 
     @property
     def sub(self) -> str:
@@ -145,7 +153,12 @@ _ATOMIC = frozenset({str, int, float, bool, type(None)})
 
 def _copy(value: Any) -> Any:
     """A deep copy of JSON data, several times faster than ``copy.deepcopy``; anything
-    that is not JSON data (claims made by hand may hold anything) goes to deepcopy."""
+    that is not JSON data (claims made by hand may hold anything) goes to deepcopy.
+
+    It recurses once per level: claims nested deeper than the stack allows (JSON may nest
+    1024 levels; Python 3.10 and 3.11 stop at fewer) raise ``RecursionError``, and the
+    callers then copy with ``_copy_without_recursion``, slower but bounded by nothing.
+    """
     kind = type(value)
     if kind is list:
         return [v if type(v) in _ATOMIC else _copy(v) for v in value]
@@ -154,3 +167,28 @@ def _copy(value: Any) -> Any:
     if kind in _ATOMIC:
         return value
     return copy.deepcopy(value)
+
+
+def _copy_without_recursion(value: Any) -> Any:
+    """``_copy`` with a stack of its own, for JSON data of any depth."""
+    kind = type(value)
+    if kind is not list and kind is not dict:
+        return _copy(value)
+    top: Any = [] if kind is list else {}
+    # Containers still to fill: (the original, its copy so far).
+    work: list[tuple[Any, Any]] = [(value, top)]
+    while work:
+        source, target = work.pop()
+        pairs = enumerate(source) if type(source) is list else source.items()
+        for key, item in pairs:
+            kind = type(item)
+            if kind is list or kind is dict:
+                copied: Any = [] if kind is list else {}
+                work.append((item, copied))
+            else:
+                copied = item if kind in _ATOMIC else copy.deepcopy(item)
+            if type(target) is list:
+                target.append(copied)
+            else:
+                target[key] = copied
+    return top

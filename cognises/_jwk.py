@@ -17,12 +17,14 @@ from joserfc.jwk import RSAKey
 from cognises._show import show
 from cognises.errors import JWKSError
 
-__all__ = ["MAX_KEY_BITS", "MIN_KEY_BITS", "parse_jwks"]
+__all__ = ["MAX_EXPONENT", "MAX_KEY_BITS", "MIN_EXPONENT", "MIN_KEY_BITS", "parse_jwks"]
 
 log = logging.getLogger("cognises.jwks")
 
 MIN_KEY_BITS = 2048
 MAX_KEY_BITS = 8192
+MIN_EXPONENT = 3
+MAX_EXPONENT = 2**32  # excluded
 # A pool publishes two keys; anything near this is not a Cognito key set.
 MAX_KEYS = 100
 
@@ -45,10 +47,19 @@ def parse_jwks(document: Any, *, source: str) -> dict[str, RSAPublicKey]:
         except _Skip as skip:
             log.warning("skipping key %d from %s: %s", index, source, skip)
             continue
-        if kid in keys or kid in ambiguous:
+        except Exception as exc:  # whatever else an entry trips on, the others stay usable
+            log.warning("skipping key %d from %s: unusable (%s)", index, source, type(exc).__name__)
+            continue
+        if kid in ambiguous:
+            continue
+        known = keys.get(kid)
+        if known is not None:
+            if known.public_numbers() == key.public_numbers():
+                # The same key listed twice (a set published in two halves, say): one key.
+                continue
             # Two keys under one kid: we can't know which one a token means.
             ambiguous.add(kid)
-            keys.pop(kid, None)
+            del keys[kid]
             log.warning("skipping kid %s from %s: it names more than one key", show(kid), source)
             continue
         keys[kid] = key
@@ -76,13 +87,23 @@ def _import(entry: Any) -> tuple[str, RSAPublicKey]:
     if not isinstance(entry.get("n"), str) or not isinstance(entry.get("e"), str):
         raise _Skip("expected the RSA members n and e as strings")
     # Size first: joserfc warns about small keys, and huge ones are not worth importing.
-    modulus = _modulus(entry["n"])
+    modulus = _integer(entry["n"], "n")
     bits = modulus.bit_length()
     if not MIN_KEY_BITS <= bits <= MAX_KEY_BITS:
         raise _Skip(f"expected a key of {MIN_KEY_BITS} to {MAX_KEY_BITS} bits, found {bits}")
     if modulus % 2 == 0:
         # The product of two odd primes is odd: an even modulus is no RSA key.
         raise _Skip("not an RSA public key: the modulus is even")
+    # Checking a signature costs a modular power to e: a huge exponent would turn every
+    # forged token into milliseconds of CPU. Real keys use 65537; below 3 or even is no
+    # RSA key at all.
+    exponent = _integer(entry["e"], "e")
+    if not (MIN_EXPONENT <= exponent < MAX_EXPONENT and exponent % 2 == 1):
+        found = exponent if exponent < MAX_EXPONENT else f"one of {exponent.bit_length()} bits"
+        raise _Skip(
+            "not an RSA public key we verify with: expected an odd public exponent from "
+            f"{MIN_EXPONENT} to 2**32 - 1, found {found}"
+        )
     public = {name: entry[name] for name in ("kty", "n", "e")}
     try:
         key = RSAKey.import_key(public).public_key
@@ -91,9 +112,9 @@ def _import(entry: Any) -> tuple[str, RSAPublicKey]:
     return kid, key
 
 
-def _modulus(n: str) -> int:
+def _integer(value: str, name: str) -> int:
     try:
-        raw = base64.b64decode(n + "=" * (-len(n) % 4), altchars=b"-_", validate=True)
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
     except ValueError:
-        raise _Skip("not an RSA public key: n is not base64url") from None
+        raise _Skip(f"not an RSA public key: {name} is not base64url") from None
     return int.from_bytes(raw, "big")

@@ -19,6 +19,7 @@ from cognises._show import show
 from cognises.errors import InvalidHeaderError, InvalidSignatureError, MalformedTokenError
 
 __all__ = [
+    "MAX_HEADER_SIZE",
     "MAX_TOKEN_SIZE",
     "Parsed",
     "check_signature",
@@ -26,7 +27,33 @@ __all__ = [
     "parse",
 ]
 
-MAX_TOKEN_SIZE = 16 * 1024
+# The default cap on a token's length: the largest ID token Cognito's documented limits
+# allow, counted as JSON, then as base64url, plus a quarter for what the count leaves out
+# (JSON escapes, claims AWS adds later); a pre-token-generation trigger can add more, and
+# ``max_token_size`` is there for that. Tokens arrive in headers and cookies, which servers
+# and proxies cap too, often far lower: this is the bound on our own work, not theirs.
+# Each string is counted with its quotes and a comma (3), each named claim with its name.
+_GROUPS = 100 * (128 + 3)  # cognito:groups: up to 100 groups a user, names up to 128
+# An IAM role ARN: "arn:aws-iso-b:iam::" (19), a 12-digit account, ":role" (5), a path of
+# up to 512 characters and a name of up to 64 (CreateGroup itself takes RoleArn up to 2048,
+# but only an IAM role's ARN is a role). One per group in cognito:roles, one more in
+# cognito:preferred_role.
+_ROLE_ARN = 19 + 12 + 5 + 512 + 64
+_ROLES = 101 * (_ROLE_ARN + 3)
+_ATTRIBUTE = 2048 + 3  # an attribute's value: up to 2048 characters
+_CUSTOM = 50 * (len('"custom:":') + 20 + _ATTRIBUTE)  # up to 50, names up to 20 characters
+_STANDARD = 20 * (len('"phone_number_verified":') + _ATTRIBUTE)  # OIDC's 17, flags, identities
+_FIXED = 2048  # iss, sub, aud, token_use, the times, jti, origin_jti, event_id, username...
+_PAYLOAD_JSON = _GROUPS + _ROLES + _CUSTOM + _STANDARD + _FIXED  # 222,813
+# Header (a few short fields) and signature (of an 8192-bit key: 1366 characters).
+_HEADER_AND_SIGNATURE = 512 + 1366
+MAX_TOKEN_SIZE = (_PAYLOAD_JSON * 4 // 3 + _HEADER_AND_SIGNATURE) * 5 // 4  # 373,702
+
+# The header is the one part parsed before the signature is checked, so its cost is
+# anyone's to choose: JSON as long as the token cap allows, nested deep or made of many
+# small values, costs hundreds of milliseconds to parse. A Cognito header is about 90
+# characters; one far longer is refused unread.
+MAX_HEADER_SIZE = 2048
 
 # Header fields that would let the token choose its own key, or demand semantics we don't know.
 _FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit"})
@@ -107,6 +134,10 @@ def decode_object(segment: bytes, what: str) -> dict[str, Any]:
 
 
 def _header_kid(segment: bytes) -> str:
+    if len(segment) > MAX_HEADER_SIZE:
+        raise MalformedTokenError(
+            f"expected a header of at most {MAX_HEADER_SIZE} characters, found {len(segment)}"
+        )
     header = decode_object(segment, "header")
     alg = header.get("alg")
     if alg != "RS256":
@@ -124,8 +155,11 @@ def _header_kid(segment: bytes) -> str:
 
 
 # Tokens of one pool share a handful of headers: remember what each header segment said.
+# Only short ones: a Cognito header is about 100 characters, and caching headers as long
+# as the token cap allows would let anyone fill memory with them.
 _HEADER_CACHE: dict[bytes, str] = {}
 _HEADER_CACHE_SIZE = 256
+_HEADER_CACHE_MAX_LENGTH = 512
 
 
 # What ``parse`` hands on: the kid, the signing input, the payload and signature segments.
@@ -153,9 +187,10 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
     kid = _HEADER_CACHE.get(header)
     if kid is None:
         kid = _header_kid(header)
-        if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
-            _HEADER_CACHE.clear()
-        _HEADER_CACHE[header] = kid
+        if len(header) <= _HEADER_CACHE_MAX_LENGTH:
+            if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+                _HEADER_CACHE.clear()
+            _HEADER_CACHE[header] = kid
     if not payload:
         raise MalformedTokenError("the payload is empty")
     return kid, signing_input, payload, signature

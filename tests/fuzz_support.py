@@ -5,32 +5,49 @@ accepted: a mutation of its text (flipped bits, swapped or repeated segments, pa
 whitespace, look-alike characters) or its header or claims edited and signed again with a
 key the pool never published. ``near_jwts`` makes random inputs shaped like tokens, from a
 seeded ``random.Random`` so that a plain loop can run through thousands of them.
+
+``nested`` and ``nested_tokens`` make JSON nested up to the parser's limit and past it, in
+every place a token or a key set can hold it: written as text, since the standard
+library's encoder itself recurses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import string
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import strategies as st
 
 from cognises.testing._issuer import LocalIssuer, b64url
 
 __all__ = [
     "B64URL",
+    "HEADER_NESTING_PLACES",
     "LOOKALIKES",
+    "NEST_SHAPES",
+    "PARSER_DEPTH",
     "all_bit_flips",
     "json_values",
     "lookalike_swaps",
     "mutated_tokens",
     "near_jwts",
+    "nested",
+    "nested_header",
+    "nested_tokens",
+    "nested_values",
+    "object_with",
     "padded",
+    "recursion_headroom",
     "resigned",
     "segment_shuffles",
+    "sign_raw",
 ]
 
 B64URL = string.ascii_letters + string.digits + "-_"
@@ -179,6 +196,105 @@ def resigned(
     return issuer.sign(payload, header=header, key=wrong_key)
 
 
+# --------------------------------------------------------------------------- deep nesting
+
+# orjson parses JSON nested 1024 levels deep and refuses 1025.
+PARSER_DEPTH = 1024
+NEST_SHAPES = ("list", "object", "mixed")
+# Where a header can hold a nested value: each field the verifier reads or refuses, one it
+# ignores, and the header as a whole.
+HEADER_NESTING_PLACES = ("alg", "kid", "typ", "crit", "x5c", "x-other", "whole")
+
+
+@contextlib.contextmanager
+def recursion_headroom(frames: int) -> Iterator[None]:
+    """Allow only ``frames`` more levels of recursion than the caller already uses.
+
+    On Python 3.10 and 3.11, repr and the json encoder count their C recursion against
+    this same limit; a low limit makes any version fail where those would.
+    """
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def nested(depth: int, shape: str = "list") -> str:
+    """JSON text nested ``depth`` levels deep: arrays, objects, or both in turn with
+    siblings at each level (more to render at every depth)."""
+    if shape == "list":
+        return "[" * depth + "1" + "]" * depth
+    if shape == "object":
+        return '{"a":' * depth + "1" + "}" * depth
+    opening = "".join("[0," if i % 2 == 0 else '{"k":' for i in range(depth))
+    closing = "".join("]" if i % 2 == 0 else "}" for i in reversed(range(depth)))
+    return opening + '"leaf"' + closing
+
+
+def nested_values(shape: str, depths: int = PARSER_DEPTH) -> Iterator[tuple[int, Any]]:
+    """(depth, value) for every depth from 1 to ``depths``: each value wraps the one
+    before it, so the whole run costs no more than its deepest value. "mixed" wraps in
+    ``[0, value]`` and ``{"k": value}`` in turn."""
+    value: Any = "leaf" if shape == "mixed" else 1  # the leaves of ``nested``
+    for depth in range(1, depths + 1):
+        if shape == "list":
+            value = [value]
+        elif shape == "object":
+            value = {"a": value}
+        else:
+            value = [0, value] if depth % 2 else {"k": value}
+        yield depth, value
+
+
+def object_with(fields: dict[str, Any], name: str, raw: str) -> bytes:
+    """``fields`` as a JSON object, with ``name`` set to the JSON text ``raw`` as it is."""
+    rest = {k: v for k, v in fields.items() if k != name}
+    text = json.dumps(rest, separators=(",", ":"))
+    member = json.dumps(name) + ":" + raw
+    return (text[:-1] + ("," if rest else "") + member + "}").encode()
+
+
+def nested_header(kid: str, place: str, depth: int, shape: str = "list") -> bytes:
+    """A token header holding JSON nested ``depth`` deep at ``place``."""
+    raw = nested(depth, shape)
+    if place == "whole":
+        return raw.encode()
+    return object_with({"alg": "RS256", "kid": kid}, place, raw)
+
+
+def sign_raw(header: bytes, payload: bytes, key: rsa.RSAPrivateKey) -> str:
+    """A compact JWS of exactly these header and payload bytes, signed RS256 by ``key``."""
+    signing_input = f"{b64url(header)}.{b64url(payload)}"
+    signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64url(signature)}"
+
+
+@st.composite
+def nested_tokens(
+    draw: st.DrawFn, issuer: LocalIssuer, claims: dict[str, Any], wrong_key: rsa.RSAPrivateKey
+) -> str:
+    """A token nesting deep (up to the parser's limit and just past it) in its header, a
+    header field or a claim, signed by a key the pool never published."""
+    depth = draw(st.integers(1, PARSER_DEPTH + 1) | st.sampled_from([PARSER_DEPTH - 1, 1000]))
+    shape = draw(st.sampled_from(NEST_SHAPES))
+    where = draw(st.sampled_from(("header", "claim")))
+    if where == "header":
+        header = nested_header(
+            issuer.kid, draw(st.sampled_from(HEADER_NESTING_PLACES)), depth, shape
+        )
+        payload = json.dumps(claims).encode()
+    else:
+        header = json.dumps({"alg": "RS256", "kid": issuer.kid}).encode()
+        name = draw(st.sampled_from((*CLAIM_NAMES, "custom:x")))
+        payload = object_with(claims, name, nested(depth, shape))
+    return sign_raw(header, payload, wrong_key)
+
+
 def mutated_tokens(
     token: str, issuer: LocalIssuer, claims: dict[str, Any], wrong_key: rsa.RSAPrivateKey
 ) -> st.SearchStrategy[str | bytes]:
@@ -188,6 +304,7 @@ def mutated_tokens(
         padded(token),
         lookalike_swaps(token),
         resigned(issuer, claims, wrong_key),
+        nested_tokens(issuer, claims, wrong_key),
         st.sampled_from(range(len(token) * 8)).map(lambda i: _flip(token, i)),
     )
     chained = single.flatmap(
@@ -284,11 +401,26 @@ def _edit(rng: random.Random, token: str) -> str:
     return text
 
 
+def _nested_segments(rng: random.Random, kid: str) -> str:
+    """Header and payload segments nesting at any depth up to just past the parser's."""
+    depth = rng.randint(1, PARSER_DEPTH + 1)
+    shape = rng.choice(NEST_SHAPES)
+    if rng.random() < 0.5:
+        header = nested_header(kid, rng.choice(HEADER_NESTING_PLACES), depth, shape)
+        payload = b64url(json.dumps(_random_json(rng)))
+    else:
+        header = json.dumps({"alg": "RS256", "kid": kid}).encode()
+        name = rng.choice((*CLAIM_NAMES, "x"))
+        payload = b64url(object_with({"sub": "x"}, name, nested(depth, shape)))
+    return f"{b64url(header)}.{payload}.{_random_segment(rng)}"
+
+
 def near_jwts(
     seed: int, count: int, *, token: str, kid: str
 ) -> Iterator[tuple[str, str | bytes | Any]]:
     """``count`` (kind, input) pairs: random bytes and text, token-shaped garbage, JSON
-    segments of every shape, and random edits of ``token``. Deterministic for a seed."""
+    segments of every shape, deep nesting, and random edits of ``token``. Deterministic
+    for a seed."""
     rng = random.Random(seed)  # reproducible fuzz input, not secrecy
     makers: list[tuple[str, Callable[[], Any]]] = [
         ("bytes", lambda: rng.randbytes(rng.choice([0, 1, 3, 10, 100, 1000]))),
@@ -312,6 +444,7 @@ def near_jwts(
             ),
         ),
         ("splice", lambda: _splice(rng, token)),
+        ("nested", lambda: _nested_segments(rng, kid)),
     ]
     for n in range(count):
         kind, make = makers[n % len(makers)]

@@ -926,3 +926,15 @@ def test_every_single_bit_flip_is_refused(alb, keys):
     assert {"MalformedTokenError", "InvalidSignatureError", "InvalidHeaderError"} <= kinds
     # One fetch: no flip found another kid's URL (a flipped kid is another kid, or unsafe).
     assert all(path.startswith("/") and ".." not in path for path in keys.requests)
+
+
+def test_a_huge_header_is_refused_before_it_is_parsed():
+    from cognises._alb import parse_alb
+    from cognises._token import MAX_HEADER_SIZE
+    from cognises.errors import MalformedTokenError
+
+    nested = {"alg": "ES256", "kid": "k", "x": [[[[0]]]] * (MAX_HEADER_SIZE // 8)}
+    head = base64.urlsafe_b64encode(json.dumps(nested).encode()).decode()
+    body = base64.urlsafe_b64encode(b"{}").decode()
+    with pytest.raises(MalformedTokenError, match="header of at most"):
+        parse_alb(f"{head}.{body}.{'A' * 88}")

@@ -337,6 +337,94 @@ def test_absurd_exponents_are_skipped_with_a_reason(server, issuer, caplog, expo
     assert "not an RSA public key" in message
 
 
+@pytest.fixture(scope="module")
+def key_3072() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+
+
+def _jwk_of(key: rsa.RSAPrivateKey, kid: str, **members: str) -> dict[str, Any]:
+    return {**RSAKey.import_key(key.public_key()).as_dict(private=False), "kid": kid, **members}
+
+
+@pytest.mark.parametrize(
+    ("exponent", "usable"),
+    [
+        pytest.param(1, False, id="1"),
+        pytest.param(3, True, id="3"),
+        pytest.param(65536, False, id="even"),
+        pytest.param(65537, True, id="65537"),
+        pytest.param(2**32 - 1, True, id="2**32-1"),
+        pytest.param(2**32, False, id="2**32"),
+        pytest.param(2**32 + 1, False, id="2**32+1"),
+        # The costly one: a valid public key (e < n) that makes each check ~200x slower.
+        pytest.param((1 << 3070) | 1, False, id="3071-bits"),
+        pytest.param((1 << 3071) - 1, False, id="3071-bits-all-ones"),
+    ],
+)
+def test_only_odd_exponents_from_3_to_2_32_are_used(
+    server, issuer, key_3072, caplog, exponent, usable
+):
+    caplog.set_level(logging.WARNING, logger="cognises.jwks")
+    # n of a real 3072-bit key, e made by hand: what cryptography itself would import.
+    entry = _jwk_of(key_3072, "costly", e=_int_b64(exponent))
+    server.reply = Reply.json({"keys": [entry, *issuer.jwks()["keys"]]})
+    cache = JWKSCache()
+    verifier = make_verifier(issuer, server.url(), cache)
+    assert verify(verifier, issuer.token()).sub  # the others stay usable
+    assert (cache.current(server.url(), "costly") is not None) is usable
+    logged = warnings_of(caplog)
+    if usable:
+        assert logged == []
+    else:
+        [message] = logged
+        assert "expected an odd public exponent from 3 to 2**32 - 1" in message
+        assert len(message) < 300
+        # A token under that kid is refused as unknown, without any RSA work on it.
+        with pytest.raises(UnknownKeyError):
+            verify(verifier, issuer.sign(issuer.claims(), kid="costly", key=key_3072))
+
+
+def test_a_key_with_exponent_3_verifies(server, issuer):
+    small_e = rsa.generate_private_key(public_exponent=3, key_size=2048)
+    server.reply = Reply.json({"keys": [_jwk_of(small_e, "e3"), *issuer.jwks()["keys"]]})
+    verifier = make_verifier(issuer, server.url(), JWKSCache())
+    assert verify(verifier, issuer.sign(issuer.claims(), kid="e3", key=small_e)).sub
+
+
+# --------------------------------------------------------------------------- one kid, twice
+
+
+def test_the_same_key_listed_twice_under_its_kid_is_one_key(server, issuer, caplog):
+    caplog.set_level(logging.WARNING, logger="cognises.jwks")
+    good = issuer.jwks()["keys"][0]
+    # Identical; the same numbers written otherwise (zero octets in front of n); the same
+    # key without its optional members.
+    padded_n = b64url(b"\x00" + base64.urlsafe_b64decode(good["n"] + "=="))
+    bare = {k: good[k] for k in ("kty", "kid", "n", "e")}
+    server.reply = Reply.json({"keys": [good, dict(good), {**good, "n": padded_n}, bare]})
+    cache = JWKSCache()
+    verifier = make_verifier(issuer, server.url(), cache)
+    assert verify(verifier, issuer.token()).sub
+    assert warnings_of(caplog) == []
+
+
+def test_different_keys_under_one_kid_are_ambiguous_whatever_else_repeats(server, issuer, caplog):
+    caplog.set_level(logging.WARNING, logger="cognises.jwks")
+    good = issuer.jwks()["keys"][0]
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    impostor = _jwk_of(other, good["kid"])
+    for order in ([good, good, impostor], [good, impostor, good], [impostor, good, good]):
+        caplog.clear()
+        server.reply = Reply.json({"keys": order})
+        verifier = make_verifier(issuer, server.url(), JWKSCache())
+        with pytest.raises(JWKSError, match="found none"):
+            verify(verifier, issuer.token())
+        with pytest.raises(JWKSError):
+            verify(verifier, issuer.sign(issuer.claims(), key=other))
+        [message] = warnings_of(caplog)
+        assert "more than one key" in message
+
+
 def test_an_encryption_key_sharing_a_kid_never_verifies(server, issuer):
     # RFC 7517 lets keys of different use share a kid. The signing key is used; the
     # encryption key never is, so a token made with its private half is refused.
@@ -362,8 +450,10 @@ def test_attacker_sized_kids_and_key_types_are_logged_briefly(server, issuer, ca
     good = issuer.jwks()["keys"][0]
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     duplicate = {**RSAKey.import_key(other.public_key()).as_dict(private=False), "kid": huge}
+    # Another key under the same long kid: ambiguous, so logged.
+    twin = {**good, "kid": huge}
     server.reply = Reply.json(
-        {"keys": [duplicate, dict(duplicate), {**good, "kid": "t", "kty": "R" * 60_000}, good]}
+        {"keys": [duplicate, twin, {**good, "kid": "t", "kty": "R" * 60_000}, good]}
     )
     verifier = make_verifier(issuer, server.url(), JWKSCache())
     assert verify(verifier, issuer.token()).sub

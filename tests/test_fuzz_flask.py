@@ -11,6 +11,7 @@ refused at once and never fetched, and the tests check that no fetch was made.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -23,18 +24,32 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 from flask_support import serve
-from fuzz_support import LOOKALIKES, mutated_tokens
+from fuzz_support import (
+    HEADER_NESTING_PLACES,
+    LOOKALIKES,
+    NEST_SHAPES,
+    PARSER_DEPTH,
+    mutated_tokens,
+    nested,
+    nested_header,
+    object_with,
+    recursion_headroom,
+    sign_raw,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jwks_server import JWKSServer, Reply
 from werkzeug.sansio.http import parse_cookie
 
 from cognises.aio import JWKSCache
 from cognises.flask import login_check, permission_required
 from cognises.testing import LocalIssuer, use_local_issuer
+from cognises.testing._issuer import b64url
 
 JWKS_URL = "http://127.0.0.1:9/flask-fuzz/.well-known/jwks.json"
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 VIEWS = ["/sync", "/async", "/sync-admin", "/async-admin", "/sync-report", "/async-report"]
+SYNC_VIEWS = [view for view in VIEWS if view.startswith("/sync")]
 GROUP_VIEWS = ["/sync-admin", "/async-admin", "/sync-report", "/async-report"]
 # The seed's format: "admins" may see the report; nobody else may.
 GROUP_DOCUMENT = [
@@ -50,6 +65,10 @@ GROUP_DOCUMENT = [
     for name, functions in [("admins", ["report"]), ("viewers", ["read"]), ("*", ["read"])]
 ]
 MESSAGES_401 = {"token is missing", "token is invalid", "token has expired"}
+# Frames allowed beyond the test's own under a low recursion limit: enough for Flask,
+# werkzeug and the test client to reach the view; anything recursing once per level of a
+# value runs out far before orjson's 1024.
+HEADROOM = 200
 KiB = 1024
 
 _FUZZ = settings(
@@ -286,8 +305,10 @@ def bad_requests(draw: st.DrawFn, token: str, hostile: Hostile) -> list[tuple[st
 def test_bad_credentials_get_401_on_every_view(client, calls, token, hostile, data):
     headers = data.draw(bad_requests(token, hostile), label="headers")
     method = data.draw(st.sampled_from(METHODS), label="method")
-    for path in VIEWS:
-        refused(client, calls, path, method=method, headers=headers)
+    # With little stack left, as Python 3.10 and 3.11 have for a deep repr.
+    with recursion_headroom(HEADROOM):
+        for path in VIEWS:
+            refused(client, calls, path, method=method, headers=headers)
 
 
 @st.composite
@@ -535,3 +556,139 @@ def test_raw_bytes_over_http_never_reach_the_view_or_crash(base_url, calls, line
     for path in VIEWS:
         assert _raw_request(base_url, path, lines) == status
     assert calls.count() == before
+
+
+# --------------------------------------------------------------------------- deep nesting
+
+
+@pytest.fixture
+def no_error_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail if anything logged at ERROR or above (Flask logs each 500 there, traceback and
+    all), or logged a traceback at any level."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert bad == [], [r.getMessage()[:200] for r in bad]
+
+
+def _deep_requests(issuer: LocalIssuer, token: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Two requests at every depth up to just past the parser's: nesting in alg (the
+    reported case), and in another place of the header, each place in turn. Shape, view,
+    and header or cookie take turns too. Async views (a new thread and event loop per
+    request) get every eighth depth and the last ones. (tests/test_fuzz_tokens.py runs
+    every place at every depth against the verifier itself.)"""
+    _, payload, signature = token.split(".")
+    others = [place for place in HEADER_NESTING_PLACES if place != "alg"]
+    for depth in range(1, PARSER_DEPTH + 2):
+        for place in ("alg", others[depth % len(others)]):
+            shape = NEST_SHAPES[depth % len(NEST_SHAPES)]
+            header = b64url(nested_header(issuer.kid, place, depth, shape))
+            candidate = f"{header}.{payload}.{signature}"
+            where = (
+                {"Authorization": f"Bearer {candidate}"}
+                if depth % 2
+                else {"Cookie": f"token_cookie={candidate}"}
+            )
+            views = VIEWS if depth % 8 == 0 or depth >= PARSER_DEPTH - 2 else SYNC_VIEWS
+            yield views[depth % len(views)], where
+
+
+def test_headers_nesting_at_any_depth_get_401_under_a_low_recursion_limit(
+    client, calls, issuer, token, no_error_logs
+):
+    count = 0
+    with recursion_headroom(HEADROOM):
+        for path, headers in _deep_requests(issuer, token):
+            refused(client, calls, path, headers=headers)
+            count += 1
+    assert count == 2 * (PARSER_DEPTH + 1)
+
+
+@pytest.mark.parametrize("depth", [1, 9, 100, 500, 1000, PARSER_DEPTH - 1, PARSER_DEPTH])
+def test_claims_nesting_at_any_depth_get_401_or_their_view_under_a_low_recursion_limit(
+    client, calls, issuer, depth, no_error_logs
+):
+    # Signed by the pool itself: the claim checks see them, and a claim nobody checks
+    # reaches the view, whose response dict holds a copy of every claim.
+    claims = issuer.claims(groups=["admins"])
+    header = b'{"alg":"RS256","kid":"%s"}' % issuer.kid.encode()
+    with recursion_headroom(HEADROOM):
+        for index, name in enumerate(["iss", "aud", "token_use", "cognito:groups", "custom:x"]):
+            shape = NEST_SHAPES[index % len(NEST_SHAPES)]
+            candidate = sign_raw(
+                header, object_with(claims, name, nested(depth, shape)), key(issuer)
+            )
+            for path in ("/sync", "/async-admin"):
+                headers = {"Authorization": f"Bearer {candidate}"}
+                if name == "custom:x" and depth < PARSER_DEPTH:
+                    before = calls.count()
+                    assert client.get(path, headers=headers).status_code == 200
+                    assert calls.count() == before + 1
+                else:
+                    refused(client, calls, path, headers=headers)
+
+
+def key(issuer: LocalIssuer) -> rsa.RSAPrivateKey:
+    return issuer.keys[issuer.kid]
+
+
+def test_nesting_over_http_never_crashes_under_a_low_recursion_limit(
+    base_url, calls, issuer, token, no_error_logs
+):
+    # Through a real server thread, where a 500 would be logged rather than raised.
+    before = calls.count()
+    requests = list(_deep_requests(issuer, token))[::29]
+    with recursion_headroom(HEADROOM):
+        for path, headers in requests:
+            lines = [f"{name}: {value}".encode() for name, value in headers.items()]
+            assert _raw_request(base_url, path, lines) == 401
+    assert calls.count() == before
+    assert len(requests) > 60
+
+
+# The deepest a field of a key can nest: the document, "keys" and the entry hold it.
+@pytest.mark.parametrize("depth", [1, 9, 1000, PARSER_DEPTH - 3])
+def test_a_fetched_key_set_with_a_nested_key_keeps_serving_the_others(issuer, depth, no_error_logs):
+    # Fetched over HTTP as in production: one entry nests deep in each field, the pool's
+    # own key comes last. Requests with the pool's token pass; none gets 503.
+    good = issuer.jwks()["keys"][0]
+    bad = [
+        object_with({**good, "kid": f"nested-{field}"}, field, nested(depth, shape)).decode()
+        for field in ("kid", "kty", "use", "alg", "n", "e")
+        for shape in NEST_SHAPES
+    ]
+    body = ('{"keys":[' + ",".join([*bad, nested(depth)]) + "," + json.dumps(good) + "]}").encode()
+    app = Flask(__name__)
+    app.config.update(
+        TESTING=True,
+        COGNISES_REGION=issuer.region,
+        COGNISES_USER_POOL_ID=issuer.user_pool_id,
+        COGNISES_CLIENT_IDS=[issuer.client_id],
+        COGNISES_JWKS_CACHE=JWKSCache(),
+    )
+
+    @app.get("/sync")
+    @login_check()
+    def sync_view(response: dict[str, Any]) -> Any:
+        return jsonify(user=response["claims"]["sub"])
+
+    @app.get("/async")
+    @login_check()
+    async def async_view(response: dict[str, Any]) -> Any:
+        return jsonify(user=response["claims"]["sub"])
+
+    with JWKSServer() as server, recursion_headroom(HEADROOM):
+        server.reply = Reply(body=body)
+        app.config["COGNISES_JWKS_URL"] = server.url()
+        client = app.test_client(use_cookies=False)
+        for path in ("/sync", "/async"):
+            assert (
+                client.get(path, headers={"Authorization": f"Bearer {issuer.token()}"}).status_code
+                == 200
+            )
+            unknown = issuer.sign(
+                issuer.claims(), header={"alg": "RS256", "kid": "nested-n"}, key=key(issuer)
+            )
+            assert (
+                client.get(path, headers={"Authorization": f"Bearer {unknown}"}).status_code == 401
+            )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 import time
 from collections import Counter
@@ -25,24 +26,36 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fuzz_support import (
     CLAIM_NAMES,
+    HEADER_NESTING_PLACES,
+    NEST_SHAPES,
+    PARSER_DEPTH,
     all_bit_flips,
     json_values,
     lookalike_swaps,
     mutated_tokens,
     near_jwts,
+    nested,
+    nested_header,
+    nested_tokens,
+    nested_values,
+    object_with,
     padded,
+    recursion_headroom,
     resigned,
     segment_shuffles,
+    sign_raw,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cognises import _token
+from cognises._checks import ClaimRules, check_claims
 from cognises.aio import JWKSCache
 from cognises.errors import (
     ClaimError,
     InvalidHeaderError,
     InvalidSignatureError,
+    JWKSError,
     MalformedTokenError,
     TokenError,
     UnknownKeyError,
@@ -334,7 +347,7 @@ def test_ten_thousand_seeded_inputs_raise_only_token_errors(verifiers, issuer, t
             failures.append(f"{kind} {candidate!r:.300}: {type(exc).__name__}: {exc}")
     assert failures[:5] == []
     assert sum(kinds.values()) == 10_000
-    assert set(kinds) == {"bytes", "text", "segments", "json", "splice"}
+    assert set(kinds) == {"bytes", "text", "segments", "json", "splice", "nested"}
     # The structured inputs got past the parser to the key lookup and the signature.
     assert parsed > 500
     assert errors["InvalidSignatureError"] > 100
@@ -369,6 +382,172 @@ def test_structured_near_jwts_raise_only_token_errors(
         ]
     )
     refusal(verifiers, text.encode() if as_bytes else text)
+
+
+# --------------------------------------------------------------------------- deep nesting
+
+# Every depth orjson parses, and the first it refuses; a value inside an object (a field,
+# a claim) is one level deeper than itself.
+DEPTHS = range(1, PARSER_DEPTH + 2)
+VALUE_DEPTHS = range(1, PARSER_DEPTH)
+# What a token whose header nests at each place is refused as.
+HEADER_REFUSALS = {
+    "alg": InvalidHeaderError,
+    "kid": InvalidHeaderError,
+    "crit": InvalidHeaderError,
+    "x5c": InvalidHeaderError,
+    "typ": InvalidSignatureError,  # a field nobody reads: only the signature gives it away
+    "x-other": InvalidSignatureError,
+    "whole": MalformedTokenError,
+}
+
+
+@pytest.mark.parametrize("shape", NEST_SHAPES)
+@pytest.mark.parametrize("place", HEADER_NESTING_PLACES)
+def test_a_header_nesting_at_any_depth_is_refused_without_recursion(
+    verifiers, issuer, token, place, shape
+):
+    _, payload, signature = token.split(".")
+    with recursion_headroom(100):
+        for depth in DEPTHS:
+            header = b64url(nested_header(issuer.kid, place, depth, shape))
+            # One verifier: a result cache plays no part in a refusal, and every depth of
+            # every shape in every place makes many.
+            error = refusal(verifiers[:1], f"{header}.{payload}.{signature}")
+            # Past the header size cap, refused unread; then past what orjson parses.
+            too_long = len(header) > _token.MAX_HEADER_SIZE
+            too_deep = too_long or depth + (place != "whole") > PARSER_DEPTH
+            expected = MalformedTokenError if too_deep else HEADER_REFUSALS[place]
+            if place == "whole" and shape == "object" and not too_deep:
+                expected = InvalidHeaderError  # an object, but without alg or kid
+            assert type(error) is expected, (depth, error)
+            assert len(str(error)) < 300
+
+
+# Claims an ID token's checks never read: a nested value there passes.
+UNCHECKED_CLAIMS = ("client_id", "custom:x")
+
+
+@pytest.fixture(scope="module")
+def id_rules(verifiers: tuple[CognitoVerifier, ...]) -> ClaimRules:
+    return verifiers[0].rules
+
+
+@pytest.mark.parametrize("shape", NEST_SHAPES)
+@pytest.mark.parametrize("name", [*CLAIM_NAMES, "custom:x"])
+def test_a_claim_nesting_at_any_depth_fails_its_check_without_recursion(
+    claims, id_rules, name, shape
+):
+    # The claim checks alone, at every depth: the checks render what they refuse.
+    with recursion_headroom(100):
+        for depth, value in nested_values(shape, PARSER_DEPTH - 1):
+            payload = {**claims, name: value}
+            if name in UNCHECKED_CLAIMS:
+                check_claims(payload, id_rules, time.time())
+                continue
+            with pytest.raises(ClaimError) as refused:
+                check_claims(payload, id_rules, time.time())
+            assert refused.value.claim == name, depth
+            assert len(str(refused.value)) < 300
+
+
+@pytest.mark.parametrize("depth", [1, 2, 8, 9, 100, 999, 1000, PARSER_DEPTH - 1, PARSER_DEPTH])
+@pytest.mark.parametrize("shape", NEST_SHAPES)
+def test_nested_claims_signed_by_the_pool_are_refused_or_fully_usable(
+    verifiers, issuer, claims, depth, shape
+):
+    for name in (*CLAIM_NAMES, "custom:x"):
+        payload = object_with(claims, name, nested(depth, shape))
+        candidate = sign_raw(
+            b'{"alg":"RS256","kid":"%s"}' % issuer.kid.encode(), payload, _key(issuer)
+        )
+        with recursion_headroom(100):
+            for verifier in verifiers:
+                result = outcome(verifier, candidate)
+                if depth >= PARSER_DEPTH:
+                    assert type(result) is MalformedTokenError
+                elif name in UNCHECKED_CLAIMS:
+                    # Accepted, and a caller can read all of it (copied, at every depth).
+                    assert isinstance(result, Claims), result
+                    assert result.client_id == issuer.client_id
+                    assert _depth(result.to_dict()[name]) == _depth(result[name]) == depth
+                else:
+                    assert isinstance(result, ClaimError), (name, result)
+
+
+def _key(issuer: LocalIssuer) -> rsa.RSAPrivateKey:
+    return issuer.keys[issuer.kid]
+
+
+def _depth(value: Any) -> int:
+    """How deep ``nested`` data goes, found without recursion (as ``==`` would)."""
+    depth = 0
+    while isinstance(value, (list, dict)):
+        value = value[-1] if isinstance(value, list) else next(iter(value.values()))
+        depth += 1
+    return depth
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_nesting_anywhere_signed_with_a_wrong_key_is_refused(
+    verifiers, issuer, claims, wrong_key, data
+):
+    candidate = data.draw(nested_tokens(issuer, claims, wrong_key), label="nested")
+    with recursion_headroom(100):
+        error = refusal(verifiers, candidate)
+    assert not isinstance(error, ClaimError), "claims were read before the signature was checked"
+
+
+# Fields of a key set entry the verifier reads, and the entry as a whole.
+JWK_PLACES = ("kid", "kty", "use", "alg", "n", "e", "entry")
+JWKS_URL_NESTED = "https://jwks.example.test/nested.json"
+
+
+def _nested_entry(good: dict[str, Any], place: str, value: Any) -> Any:
+    return value if place == "entry" else {**good, "kid": "nested", place: value}
+
+
+@pytest.mark.parametrize("shape", NEST_SHAPES)
+@pytest.mark.parametrize("place", JWK_PLACES)
+def test_a_key_nesting_at_any_depth_is_skipped(issuer, caplog, place, shape):
+    # Alone in the set, so that an entry taken for a key would show (no JWKSError).
+    caplog.set_level(logging.WARNING, logger="cognises.jwks")
+    good = issuer.jwks()["keys"][0]
+    with recursion_headroom(100):
+        for _, value in nested_values(shape, PARSER_DEPTH - 2):
+            caplog.clear()
+            with pytest.raises(JWKSError, match="found none"):
+                JWKSCache().load(JWKS_URL_NESTED, {"keys": [_nested_entry(good, place, value)]})
+            [skipped] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+            assert skipped.startswith("skipping key 0 from"), skipped
+            assert len(skipped) < 300
+
+
+@pytest.mark.parametrize("depth", [1, 9, 100, 1000, PARSER_DEPTH - 2])
+def test_next_to_a_nested_key_the_others_stay_usable(issuer, depth):
+    good = issuer.jwks()["keys"][0]
+    with recursion_headroom(100):
+        for shape in NEST_SHAPES:
+            value = dict(nested_values(shape, depth))[depth]
+            bad = [_nested_entry(good, place, value) for place in JWK_PLACES]
+            # A field nobody reads leaves a key usable.
+            ignored = {**good, "kid": "ignored", "x5c": value}
+            cache = JWKSCache()
+            cache.load(JWKS_URL_NESTED, {"keys": [*bad, ignored, good]})
+            assert cache.current(JWKS_URL_NESTED, issuer.kid) is not None
+            assert cache.current(JWKS_URL_NESTED, "ignored") is not None
+            assert cache.current(JWKS_URL_NESTED, "nested") is None
+
+
+@pytest.mark.parametrize("shape", NEST_SHAPES)
+def test_a_key_set_nesting_at_any_depth_is_a_jwks_error(shape):
+    cache = JWKSCache()
+    with recursion_headroom(100):
+        for _, value in nested_values(shape):
+            for document in (value, {"keys": value}):
+                with pytest.raises(JWKSError):
+                    cache.load(JWKS_URL_NESTED, document)
 
 
 def test_the_parser_fuzz_never_fetched(verifiers):

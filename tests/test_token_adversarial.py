@@ -773,7 +773,7 @@ def test_over_the_size_cap_before_any_parsing(issuer, verifier, monkeypatch):
     [
         "é" * (_token.MAX_TOKEN_SIZE + 1),  # would fail as non-ASCII
         "!" * (_token.MAX_TOKEN_SIZE + 1),  # would fail as one segment
-        ("a." * 20_000),  # would fail as too many segments
+        ("a." * (_token.MAX_TOKEN_SIZE // 2 + 1)),  # would fail as too many segments
         b"\xff" * (_token.MAX_TOKEN_SIZE + 1),
     ],
     ids=["non-ascii", "one-segment", "many-segments", "bytes"],
@@ -792,6 +792,98 @@ def test_a_valid_token_over_the_cap_is_refused(issuer):
     # The cap, and nothing else, refused it.
     assert verify(make_verifier(issuer, max_token_size=len(token)), token).sub
     rejected(make_verifier(issuer, max_token_size=len(token) - 1), token, MalformedTokenError)
+
+
+def _role_arn(index: int, path_length: int = 1) -> str:
+    # The longest an IAM role ARN gets: a partition, an account, a path of up to 512
+    # characters (starting and ending with "/"), a name of up to 64.
+    path = "/" + "p" * (path_length - 2) + "/" if path_length > 1 else "/"
+    return f"arn:aws-iso-b:iam::123456789012:role{path}{f'role-{index:03}-'.ljust(64, 'r')}"
+
+
+def _group(index: int) -> str:
+    return f"group-{index:03}-".ljust(128, "g")  # Cognito's longest group name
+
+
+def test_a_user_in_a_hundred_long_groups_with_roles_verifies_by_default(issuer):
+    # A real ID token's shape: 100 groups (Cognito's most per user) with 128-character
+    # names, each group linked to a role, and the preferred one.
+    roles = [_role_arn(i, path_length=40) for i in range(100)]
+    token = issuer.token(
+        groups=[_group(i) for i in range(100)],
+        extra={"cognito:roles": roles, "cognito:preferred_role": roles[0]},
+    )
+    assert len(token) > 16 * 1024  # the old default refused it
+    claims = verify(make_verifier(issuer), token)
+    assert len(claims.groups) == 100
+    assert claims["cognito:roles"] == roles
+
+
+def test_the_largest_token_cognitos_limits_allow_verifies_by_default(issuer):
+    # Every limit the default cap is derived from, at its maximum at once: 100 groups
+    # of 128 characters, a role of the longest ARN for each, 50 custom attributes and the
+    # standard ones at 2048 characters each.
+    roles = [_role_arn(i, path_length=512) for i in range(100)]
+    attributes = {f"custom:{f'attr{i:02}'.ljust(20, 'a')}": "c" * 2048 for i in range(50)}
+    standard = [
+        "address",
+        "birthdate",
+        "family_name",
+        "gender",
+        "given_name",
+        "locale",
+        "middle_name",
+        "name",
+        "nickname",
+        "phone_number",
+        "picture",
+        "preferred_username",
+        "profile",
+        "zoneinfo",
+        "website",
+    ]
+    attributes.update({name: "s" * 2048 for name in standard})
+    attributes.update({"identities": "i" * 2048, "updated_at": 1_700_000_000})
+    token = issuer.token(
+        groups=[_group(i) for i in range(100)],
+        extra={"cognito:roles": roles, "cognito:preferred_role": roles[0], **attributes},
+    )
+    assert len(token) <= _token.MAX_TOKEN_SIZE
+    # The margin above it is what the cap's comment says: about a quarter.
+    assert 1.15 < _token.MAX_TOKEN_SIZE / len(token) < 1.35
+    assert len(verify(make_verifier(issuer), token).groups) == 100
+
+
+def test_a_header_over_its_cap_is_refused_unread(issuer, verifier, monkeypatch):
+    # Parsing it is the costly part: JSON nested deep, or of many small values.
+    for body in ("[" * 1023 + "]" * 1023, "[" + ",".join(["[[[[[1]]]]]"] * 20_000) + "]"):
+        header = b64url(body.encode())
+        assert len(header) > _token.MAX_HEADER_SIZE
+        with monkeypatch.context() as patched:
+            patched.setattr(_token, "decode_object", _never_called)
+            error = rejected(verifier, f"{header}.e30.AAAA", MalformedTokenError)
+        assert f"at most {_token.MAX_HEADER_SIZE}" in str(error)
+    # Up to the cap, a header is read and may verify.
+    padding = "p" * (_token.MAX_HEADER_SIZE * 3 // 4 - 80)
+    long_header = {"alg": "RS256", "kid": issuer.kid, "x-pad": padding}
+    token = issuer.sign(issuer.claims(), header=long_header)
+    assert len(token.split(".")[0]) <= _token.MAX_HEADER_SIZE
+    assert verify(verifier, token).sub
+
+
+def _never_called(*_args: Any) -> Any:
+    raise AssertionError("the header was parsed")
+
+
+def test_long_headers_are_not_kept_in_the_header_cache(issuer, verifier):
+    _token._HEADER_CACHE.clear()
+    long_header = {"alg": "RS256", "kid": issuer.kid, "x-pad": "p" * 600}
+    token = issuer.sign(issuer.claims(), header=long_header)
+    assert verify(verifier, token).sub
+    verify(make_verifier(issuer, cache_size=0), token)
+    assert _token._HEADER_CACHE == {}
+    assert verify(verifier, issuer.token()).sub
+    assert len(_token._HEADER_CACHE) == 1
 
 
 @pytest.mark.parametrize("char", ["é", "\u0410", "\uff21", "\u200b", "🔑"])

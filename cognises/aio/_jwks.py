@@ -185,7 +185,7 @@ class JWKSCache:
         else:
             with self._lock:
                 if keys.keys() != entry.keys.keys():
-                    log.info("key set from %s now holds kids %s", url, sorted(keys))
+                    log.info("key set from %s now holds kids %s", url, show(sorted(keys), 400))
                 entry.keys, entry.fetched_at, entry.failure = keys, self._clock(), None
         finally:
             with self._lock:
