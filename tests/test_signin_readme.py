@@ -30,8 +30,9 @@ def test_readme_sign_in_example() -> None:
     with LocalManagedLogin(issuer, redirect_uris=[callback]) as login:
         login.add_user("alice", PASSWORD)
         app = Flask(__name__)
-        namespace: dict[str, Any] = {"app": app}
+        namespace: dict[str, Any] = {"app": app, "__name__": __name__}
         exec(compile(readme_example(), "<README sign-in>", "exec"), namespace)
+        app = namespace["app"]  # the example makes its own app
         # The example's placeholders, made real for this machine.
         app.config.update(
             TESTING=True,
