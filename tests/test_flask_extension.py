@@ -438,3 +438,26 @@ def test_importing_cognises_testing_loads_neither_moto_nor_flask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_sign_in_client_is_the_accepted_one_when_no_client_ids_are_set(caplog):
+    issuer = LocalIssuer(region="us-east-1", user_pool_id="us-east-1_OneName1", client_id="web")
+    app = Flask(__name__)
+    app.config.update(
+        COGNISES_REGION=issuer.region,
+        COGNISES_USER_POOL_ID=issuer.user_pool_id,
+        COGNISES_CLIENT_ID="web",
+    )
+    Cognises(app)
+
+    @app.get("/me")
+    @login_check(pass_response=False)
+    def me() -> str:
+        return "ok"
+
+    use_local_issuer(app, issuer)
+    client = app.test_client()
+    assert client.get("/me", headers=bearer(issuer.token())).status_code == 200
+    other = issuer.token(client_id="another-client")
+    assert client.get("/me", headers=bearer(other)).status_code == 401
+    assert "accepts tokens of every app client" not in caplog.text

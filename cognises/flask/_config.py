@@ -140,11 +140,7 @@ class PoolSpec:
             same_pool = pool == config_pool and config_region in (None, region)
         client_ids = self.client_ids
         if isinstance(client_ids, Unset):
-            client_ids = (
-                client_id_set(config.get("COGNISES_CLIENT_IDS"), "COGNISES_CLIENT_IDS")
-                if same_pool
-                else None
-            )
+            client_ids = _config_clients(config) if same_pool else None
         jwks_url = self.jwks_url
         if isinstance(jwks_url, Unset):
             jwks_url = _optional_str(config, "COGNISES_JWKS_URL") if same_pool else None
@@ -224,6 +220,18 @@ def check_config(config: Mapping[str, Any]) -> None:
     jwks_cache_of(config)
     _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
     pool_list(config)
+
+
+def _config_clients(config: Mapping[str, Any]) -> frozenset[str] | None:
+    """``COGNISES_CLIENT_IDS``; without it, the sign-in app client ``COGNISES_CLIENT_ID``.
+
+    An app that signs users in with one client and sets only ``COGNISES_CLIENT_ID`` means
+    that client's tokens, not every client of the pool.
+    """
+    clients = client_id_set(config.get("COGNISES_CLIENT_IDS"), "COGNISES_CLIENT_IDS")
+    if clients is None and config.get("COGNISES_CLIENT_ID") is not None:
+        clients = client_id_set(config.get("COGNISES_CLIENT_ID"), "COGNISES_CLIENT_ID")
+    return clients
 
 
 def jwks_cache_of(config: Mapping[str, Any]) -> JWKSCache | None:
