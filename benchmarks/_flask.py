@@ -67,7 +67,7 @@ def make_app() -> Flask:
     return app
 
 
-def run() -> list[Row]:
+def run(quick: bool = False) -> list[Row]:
     app = make_app()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {tokens(1)[0]}"}
@@ -92,7 +92,7 @@ def run() -> list[Row]:
         times = interleaved(
             {"open": batch(open_path, count), "protected": batch(protected_path, count)},
             count,
-            rounds=ROUNDS[kind],
+            rounds=2 if quick else ROUNDS[kind],
             warmup=2,
         )
         ratio = times["protected"] / times["open"]
