@@ -3,7 +3,8 @@ after 200,000 forged ones.
 
 What a worker keeps per token is the result cache (at most 1,024 tokens verified twice)
 and its record of tokens seen once (at most 4,096 handles, then started afresh): that is
-the bound this part shows holding. One gthread worker (2 threads) serves every request.
+the bound this part shows holding. One gthread worker (2 threads) serves every request
+of a kind; the two kinds run at once, on two servers.
 
 Signing 200,000 tokens would take longer than the whole benchmark may (RSA-2048 signing
 costs about 0.3 ms a token here), so the valid run cycles through a pool of distinct
@@ -20,9 +21,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks._load import (
+    Entry,
     access_tokens,
     check,
     forgeable,
@@ -59,37 +62,52 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _serve(
+    jwks_url: str, kind: str, entries: list[Entry], directory: str, per_run: int, runs: int
+) -> tuple[int, list[int], int]:
+    """RSS after warm-up, after each run, and the requests sent, for one kind of token."""
+    tokens = token_file(entries, directory)
+    warm = token_file([(200, "v", token) for token in access_tokens(20)], directory)
+    with gunicorn(jwks_url, worker_class="gthread", workers=1, threads=2) as server:
+        (worker,) = server.worker_pids()
+        check("warm-up", wrk(server.url, "/cognises", warm, answers=400, connections=2))
+        start = _rss_kib(worker)
+        series, sent = [], 0
+        for _ in range(runs):
+            outcome = wrk(
+                server.url,
+                "/cognises",
+                tokens,
+                answers=per_run,
+                connections=CONNECTIONS,
+                start=sent // CONNECTIONS,
+            )
+            check(kind, outcome)
+            sent += outcome.checked
+            series.append(_rss_kib(worker))
+    return start, series, sent
+
+
 def run(quick: bool = False, *, distinct: Sequence[str] | None = None) -> list[Row]:
     per_run, runs = sizes(quick)
     pool = list(distinct or access_tokens(pool_size(quick)))[: pool_size(quick)]
-    kinds = {
+    kinds: dict[str, list[Entry]] = {
         "distinct valid": [(200, "v", token) for token in pool],
         "forged": [(401, "f", token) for token in forgeable(pool)],
     }
     rows = []
-    with tempfile.TemporaryDirectory() as directory, key_server() as jwks_url:
-        for kind, entries in kinds.items():
-            tokens = token_file(entries, directory)
-            warm = token_file([(200, "v", token) for token in access_tokens(20)], directory)
-            with gunicorn(jwks_url, worker_class="gthread", workers=1, threads=2) as server:
-                (worker,) = server.worker_pids()
-                check("warm-up", wrk(server.url, "/cognises", warm, answers=400, connections=2))
-                start = _rss_kib(worker)
-                series = []
-                sent = 0
-                for _ in range(runs):
-                    outcome = wrk(
-                        server.url,
-                        "/cognises",
-                        tokens,
-                        answers=per_run,
-                        connections=CONNECTIONS,
-                        start=sent // CONNECTIONS,
-                    )
-                    check(kind, outcome)
-                    sent += outcome.checked
-                    series.append(_rss_kib(worker))
-            peak = max(series)
+    # The two servers at once, a core each: together they take as long as one.
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        key_server() as jwks_url,
+        ThreadPoolExecutor(len(kinds)) as pool_of_two,
+    ):
+        results = {
+            kind: pool_of_two.submit(_serve, jwks_url, kind, entries, directory, per_run, runs)
+            for kind, entries in kinds.items()
+        }
+        for kind, result in results.items():
+            start, series, sent = result.result()
             rows.append(
                 Row(
                     "8 memory",
@@ -98,7 +116,7 @@ def run(quick: bool = False, *, distinct: Sequence[str] | None = None) -> list[R
                     + ", ".join(f"{kib / 1024:.1f}" for kib in series)
                     + f" MiB after each {per_run:,}",
                     f"≤ warm-up + {BOUND_KIB / 1024:.1f} MiB",
-                    peak <= start + BOUND_KIB,
+                    max(series) <= start + BOUND_KIB,
                 )
             )
     return rows
