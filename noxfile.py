@@ -105,8 +105,12 @@ def build(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Print the benchmark table: every figure a ratio measured side by side in this run."""
-    session.install("-e", ".[dev]", "pyjwt[crypto]")
+    """Print the benchmark table: every figure a ratio measured side by side in this run.
+
+    The server parts need wrk on PATH (Debian: apt-get install -y wrk); gunicorn and the
+    peers compared are installed here, not made dependencies of cognises.
+    """
+    session.install("-e", ".[dev]", "pyjwt[crypto]", "gunicorn", "flask-cognito-lib")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Request
 from cognises.aio._alb_verifier import DATA_HEADER
 from cognises.errors import MalformedTokenError
 
-__all__ = ["LOCATIONS", "TokenSource"]
+__all__ = ["LOCATIONS", "TokenSource", "cookie_values"]
 
 LOCATIONS = frozenset({"header", "cookie", "alb"})
+# Characters werkzeug never puts in a cookie's name; a name holding one is never found.
+_NOT_IN_NAMES = frozenset(' \t=";')
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,16 @@ class TokenSource:
         return parts[1]
 
     def _from_cookie(self, request: Request) -> str | None:
-        if not request.environ.get("HTTP_COOKIE"):
-            return None  # nothing to parse: the common case for API clients
-        values = {v for v in request.cookies.getlist(self.cookie_name) if v}
+        header = request.environ.get("HTTP_COOKIE")
+        name = self.cookie_name
+        # A cookie's name is a plain substring of the header: absent, nothing to parse.
+        # The common case for API clients (no header) and for other sites' pages.
+        if not header or name not in header:
+            return None
+        found = cookie_values(header, name)
+        if found is None:
+            found = request.cookies.getlist(name)
+        values = {v for v in found if v}
         if not values:
             return None
         if len(values) > 1:
@@ -90,3 +99,43 @@ class TokenSource:
                 f"expected one {self.cookie_name} cookie, found {len(values)} different ones"
             )
         return values.pop()
+
+
+def cookie_values(header: str, name: str) -> list[str] | None:
+    """The values of the cookie ``name`` in a ``Cookie`` header, in order, exactly as
+    werkzeug's ``parse_cookie`` reads them; None when only werkzeug can say.
+
+    Werkzeug runs a regular expression over every cookie, some 15 µs a kilobyte, and a
+    browser sends kilobytes of other sites' and tools' cookies with the token. Without a
+    double quote in the header, werkzeug's cookies are the header's ``;``-separated
+    pieces, each read on its own (one that does not parse is skipped), so only the pieces
+    holding ``name`` need a look, with string methods. A quoted value may hold a ``;``
+    and so join pieces: then None, and the caller asks werkzeug. Also None for a name
+    werkzeug could never find (empty, or holding a space, tab, ``=``, ``"`` or ``;``).
+    """
+    if '"' in header or not name or not _NOT_IN_NAMES.isdisjoint(name):
+        return None
+    values = []
+    find = header.find
+    end = 0
+    # Only the pieces holding the name: found with find, each taken whole between its
+    # semicolons. Splitting the header and searching every piece costs several times more.
+    while (at := find(name, end)) >= 0:
+        start = header.rfind(";", 0, at) + 1
+        end = find(";", at)
+        if end < 0:
+            end = len(header)
+        piece = header[start:end].strip(" \t")
+        end += 1
+        if not piece.startswith(name):
+            continue  # another cookie's name or value holds it
+        rest = piece[len(name) :].lstrip(" \t")
+        if not rest:
+            values.append("")  # a name without "=": werkzeug reads an empty value
+        elif rest[0] == "=":
+            value = rest[1:].lstrip(" \t")
+            # A space or tab inside the value: werkzeug skips the whole piece.
+            if " " not in value and "\t" not in value:
+                values.append(value)
+        # Anything else after the name: a longer name, or a piece that does not parse.
+    return values
