@@ -224,8 +224,8 @@ def run(quick: bool = False) -> list[Row]:
         Row(
             part,
             "the same run: throttled calls (cognises' adaptive rate per service)",
-            f"{throttled / max(calls, 1):.1%} ({throttled} of {calls}; {report.waited:.0f} s waited "
-            "in all)",
+            f"{throttled / max(calls, 1):.1%} ({throttled} of {calls}; "
+            f"{report.waited:.0f} s waited in all)",
             f"< {THROTTLED_TARGET:.0%}",
             throttled / max(calls, 1) < THROTTLED_TARGET,
         ),
