@@ -18,7 +18,9 @@ The tree::
     │   │   ├── InvalidIssuerError
     │   │   ├── InvalidAudienceError  aud (ID token), client_id (access token), client (ALB)
     │   │   └── InvalidTokenUseError
-    │   └── TokenRefusedError       AWS refused a token that passed every local check
+    │   ├── TokenRefusedError       AWS refused a token that passed every local check
+    │   └── RevokedTokenError       revoked or signed out: by ``is_revoked=``, or Cognito's
+    │                               ``GetUser`` (the online check)
     ├── JWKSError                   the keys (JWKS, ALB key) could not be fetched or parsed (503)
     ├── AWSUnavailableError         AWS could not be reached, or throttled us: retry (HTTP 503)
     ├── PermissionDenied            a valid token without the group, role, scope or permission (403)
@@ -57,6 +59,7 @@ __all__ = [
     "NotYetValidError",
     "PermissionDenied",
     "ProvisioningError",
+    "RevokedTokenError",
     "TokenError",
     "TokenRefusedError",
     "UnknownKeyError",
@@ -126,6 +129,12 @@ class InvalidTokenUseError(ClaimError):
 class TokenRefusedError(TokenError):
     """AWS refused a token that cognises accepted (revoked, or not trusted by the identity
     pool): the token is no good for this, whatever its signature says."""
+
+
+class RevokedTokenError(TokenError):
+    """The token was revoked or its user signed out: the application's ``is_revoked`` said
+    so, or Cognito refused it (``GetUser``, the online check), though its signature and
+    expiry are good."""
 
 
 class AWSUnavailableError(CognisesError):
