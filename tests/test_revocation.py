@@ -4,8 +4,12 @@ RevokeToken, is_revoked=, Denylist, revoke(), the online check and live groups."
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from typing import Any
@@ -499,3 +503,106 @@ def test_remove_users_from_group_without_sign_out_leaves_tokens_working(moto_ser
     tokens = log_in(cognito, pool, username)
     sync.remove_users_from_group("staff", [username], cognito, pool.user_pool_id)
     assert cognito.get_user(AccessToken=tokens["AccessToken"])["Username"] == username
+
+
+def test_multi_pool_verifier_runs_each_pools_hooks(moto_server, pool, cognito):
+    tokens = log_in(cognito, pool, "alice")
+    clock = Clock()
+    online = aio.OnlineCheck(ttl=60, endpoint_url=moto_server.endpoint, clock=clock)
+    denylist = aio.Denylist()
+    multi = sync.MultiPoolVerifier(
+        [
+            {
+                "region": moto_server.region,
+                "user_pool_id": pool.user_pool_id,
+                "client_ids": pool.client_id,
+                "token_use": "access",
+                "jwks_url": moto_server.jwks_url(pool.user_pool_id),
+                "is_revoked": denylist,
+                "online_check": online,
+            }
+        ]
+    )
+    for _ in range(3):
+        assert multi.verify(tokens["AccessToken"]).username == "alice"
+    assert multi.verify_cached(tokens["AccessToken"]) is not None
+    revoke(moto_server, pool, tokens)
+    clock.now += 61
+    assert multi.verify_cached(tokens["AccessToken"]) is None
+    with pytest.raises(RevokedTokenError):
+        multi.verify(tokens["AccessToken"])
+    other = log_in(cognito, pool, "alice")
+    denylist.add(multi.verify(other["AccessToken"]))
+    with pytest.raises(RevokedTokenError):
+        multi.verify(other["AccessToken"])
+
+
+def revoke(moto_server: MotoEmulator, pool: PoolSetup, tokens: dict[str, str]) -> None:
+    sync.revoke(
+        tokens["RefreshToken"],
+        client_id=pool.client_id,
+        region=moto_server.region,
+        endpoint_url=moto_server.endpoint,
+    )
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def run_cli(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", **env)
+    environment["AWS_DEFAULT_REGION"] = "us-east-1"
+    return subprocess.run(
+        [sys.executable, "-m", "cognises", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_revoke(moto_server, pool, cognito):
+    tokens = log_in(cognito, pool, "alice")
+    common = ("--client-id", pool.client_id, "--region", moto_server.region)
+    done = run_cli(
+        "revoke", "-", *common, "--endpoint-url", moto_server.endpoint, stdin=tokens["RefreshToken"]
+    )
+    assert done.returncode == 0, done.stderr
+    assert "revoked" in done.stdout
+    assert tokens["RefreshToken"] not in done.stdout + done.stderr
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.get_user(AccessToken=tokens["AccessToken"])
+    wrong = run_cli(
+        "revoke",
+        "-",
+        "--client-id",
+        "other",
+        "--region",
+        moto_server.region,
+        "--endpoint-url",
+        moto_server.endpoint,
+        "--json",
+        stdin=log_in(cognito, pool, "alice")["RefreshToken"],
+    )
+    assert wrong.returncode == 2
+    assert json.loads(wrong.stdout)["error"]["type"] == "ConfigurationError"
+    down = run_cli("revoke", "-", *common, "--endpoint-url", closed_port_url(), stdin="x")
+    assert down.returncode == 1
+    assert "AWS" in down.stderr or "failed" in down.stderr
+    no_secret = run_cli("revoke", "t", *common, "--client-secret-env", "NO_SUCH_VARIABLE_H9")
+    assert no_secret.returncode == 2
+
+
+def test_cli_users_remove_sign_out(moto_server, pool, cognito):
+    username = f"jo-{uuid.uuid4().hex[:6]}"
+    create_user(cognito, pool, username, groups=["staff"])
+    tokens = log_in(cognito, pool, username)
+    common = ("--pool-id", pool.user_pool_id, "--endpoint-url", moto_server.endpoint)
+    removed = run_cli("users", "remove", "staff", username, "--sign-out", *common)
+    assert removed.returncode == 0, removed.stderr
+    assert f"{username}: removed from staff (signed out)" in removed.stdout
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.get_user(AccessToken=tokens["AccessToken"])

@@ -35,6 +35,8 @@ POOL_OPTIONS = frozenset(
         "token_use",
         "audiences",
         "check",
+        "is_revoked",
+        "online_check",
         "leeway",
         "jwks_url",
         "issuer",

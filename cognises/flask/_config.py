@@ -224,6 +224,9 @@ def check_config(config: Mapping[str, Any]) -> None:
     jwks_cache_of(config)
     _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
     pool_list(config)
+    from cognises.flask._freshness import check_freshness  # it needs the sync package
+
+    check_freshness(config)
 
 
 def jwks_cache_of(config: Mapping[str, Any]) -> JWKSCache | None:

@@ -15,6 +15,8 @@ from cognises._groupdetail import GroupDetailSource, permissions_by_group
 from cognises._hook import expect_none
 from cognises._permissions import scope_set
 from cognises.errors import (
+    AWSUnavailableError,
+    CognisesError,
     ConfigurationError,
     ExpiredTokenError,
     JWKSError,
@@ -25,6 +27,7 @@ from cognises.flask._config import UNSET, PoolSpec, TokenUse, Unset
 from cognises.flask._current import Auth, recall, remember
 from cognises.flask._endpoints import PERMISSION_MARK
 from cognises.flask._extension import reject
+from cognises.flask._freshness import live_claims, live_claims_async
 from cognises.flask._rejection import Rejection
 from cognises.flask._rules import Allows, HasRole, MemberOf, Rule, Scopes, ViewCheck
 from cognises.flask._state import Binding, state_for
@@ -135,7 +138,7 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
         binding, token = begun
         try:
             claims = binding.verify(token)
-        except (TokenError, JWKSError, PermissionDenied) as exc:
+        except _REFUSALS as exc:
             return _refuse(binding, exc)
         return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
@@ -156,7 +159,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool) -> View:
                 # On this view's own loop: the cache wakes waiters on whichever loop they
                 # are, and keeps nothing bound to a loop that Flask is about to close.
                 claims = await verifier.fetch_and_verify(token)
-        except (TokenError, JWKSError, PermissionDenied) as exc:
+        except _REFUSALS as exc:
             return _refuse(binding, exc)
         return await view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
 
@@ -182,9 +185,15 @@ def _begin(spec: PoolSpec) -> tuple[Binding, str] | Response:
     return binding, token
 
 
-def _refuse(binding: Binding, error: TokenError | JWKSError | PermissionDenied) -> Response:
+# What verifying a request's token may raise that answers it (anything else is a 500).
+_REFUSALS = (TokenError, JWKSError, PermissionDenied, AWSUnavailableError)
+
+
+def _refuse(binding: Binding, error: CognisesError) -> Response:
     # The message names the check that failed, never the token or personal claims.
     log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
+    if isinstance(error, AWSUnavailableError):  # the online check could not ask Cognito
+        return reject(Rejection.unavailable(error, retry_after=error.retry_after))
     if isinstance(error, JWKSError):
         return reject(Rejection.unavailable(error, retry_after=binding.retry_after()))
     if isinstance(error, PermissionDenied):  # from the verifier's check=
@@ -216,6 +225,7 @@ def permission_required(
     scopes: str | Iterable[str] | None = None,
     any_scopes: str | Iterable[str] | None = None,
     check: ViewCheck | None = None,
+    live: bool = False,
 ) -> Callable[[ViewT], ViewT]:
     """Serve the view only to users in a group that allows it; stack under ``login_check``.
 
@@ -247,6 +257,13 @@ def permission_required(
     Every kind given must pass: groups (or the group document), then roles, then scopes,
     then the check, the first failure answering.
 
+    ``live=True``: judge groups (``groups=`` or the document) by the user's groups in the
+    pool now (``AdminListGroupsForUser``, kept ``COGNISES_LIVE_GROUPS_TTL`` seconds per
+    user), not by the token's ``cognito:groups``: a user removed from a group is refused
+    within that ttl. Needs AWS credentials; Cognito unreachable answers 503 (or, with
+    ``COGNISES_FAIL_OPEN``, the token's groups decide). ``current_claims`` keeps the
+    token's groups.
+
     Must sit below ``login_check``, which verifies the token first::
 
         @app.route("/protected")
@@ -270,6 +287,11 @@ def permission_required(
         raise ConfigurationError(
             "permission_required: expected a group document, groups=, roles=, scopes=, "
             "any_scopes= or check=, found neither a document nor any rule"
+        )
+    if live and group_detail is None and groups is None:
+        raise ConfigurationError(
+            "permission_required: live=True judges groups: expected a group document or "
+            "groups=[...] with it"
         )
     if permission is not None and group_detail is None:
         raise ConfigurationError("permission_required: permission= needs a group document")
@@ -299,11 +321,11 @@ def permission_required(
             rules.append(scope_rule)
         return rules
 
-    return _permission_decorator(make_rules, check)
+    return _permission_decorator(make_rules, check, live=live)
 
 
 def _permission_decorator(
-    make_rules: Callable[[View], list[Rule]], view_check: ViewCheck | None
+    make_rules: Callable[[View], list[Rule]], view_check: ViewCheck | None, *, live: bool
 ) -> Callable[[ViewT], ViewT]:
     def decorator(view: ViewT) -> ViewT:
         if getattr(view, _LOGIN_MARK, False):
@@ -316,28 +338,38 @@ def _permission_decorator(
         named = next((rule for rule in rules if rule.by_view), None)
         where = view.__qualname__
 
-        def refusal() -> Auth | Response:
-            """The request's ``Auth`` when the rules let the user on; else the answer."""
+        def verified() -> Auth:
             auth = recall()
             if auth is None:
                 raise ConfigurationError(
                     f"permission_required on {where} ran before any login_check verified "
                     "the request: stack @login_check(...) above @permission_required(...)"
                 )
+            return auth
+
+        def refusal(auth: Auth, claims: Claims | None) -> Response | None:
+            """The answer when a rule refuses the user, else None. ``claims``: with the
+            user's live groups (live=True)."""
+            judged = auth.claims if claims is None else claims
             for rule in rules:
                 try:
-                    rule.check(auth.claims, auth.request)  # type: ignore[arg-type]
+                    rule.check(judged, auth.request)  # type: ignore[arg-type]
                 except PermissionDenied as exc:
                     return _forbid(auth, exc, rule.scope)
-            return auth
+            return None
 
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                auth = refusal()
-                if not isinstance(auth, Auth):
-                    return auth
+                auth = verified()
+                try:
+                    claims = await live_claims_async(auth) if live else None
+                except (PermissionDenied, AWSUnavailableError) as exc:
+                    return _live_refused(auth, exc)
+                refused = refusal(auth, claims)
+                if refused is not None:
+                    return refused
                 if view_check is not None:
                     refused = await _await_view_check(view_check, auth)
                     if refused is not None:
@@ -350,9 +382,14 @@ def _permission_decorator(
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            auth = refusal()
-            if not isinstance(auth, Auth):
-                return auth
+            auth = verified()
+            try:
+                claims = live_claims(auth) if live else None
+            except (PermissionDenied, AWSUnavailableError) as exc:
+                return _live_refused(auth, exc)
+            refused = refusal(auth, claims)
+            if refused is not None:
+                return refused
             if view_check is not None:
                 refused = _run_view_check(view_check, auth)
                 if refused is not None:
@@ -386,6 +423,13 @@ async def _await_view_check(check: ViewCheck, auth: Auth) -> Response | None:
     except (PermissionDenied, TokenError) as exc:
         return _check_refused(auth, exc)
     return None
+
+
+def _live_refused(auth: Auth, error: PermissionDenied | AWSUnavailableError) -> Response:
+    if isinstance(error, PermissionDenied):
+        return _forbid(auth, error)
+    log.debug("unavailable %s %s: %s", request.method, request.endpoint, error)
+    return reject(Rejection.unavailable(error, retry_after=error.retry_after))
 
 
 def _forbid(auth: Auth, error: PermissionDenied, scope: str | None = None) -> Response:
