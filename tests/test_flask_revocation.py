@@ -317,3 +317,12 @@ def test_live_groups_of_another_pool_are_refused(moto_server, pool, cognito):
         app.test_client().get(
             "/editors", headers=bearer(log_in(cognito, pool, "alice")["AccessToken"])
         )
+
+
+def test_a_loader_registered_after_the_first_request_is_refused(moto_server, pool, cognito):
+    app, cognises = make_app(moto_server, pool)
+    assert cognises is not None
+    token = log_in(cognito, pool, "alice")["AccessToken"]
+    assert app.test_client().get("/sync", headers=bearer(token)).status_code == 200
+    with pytest.raises(ConfigurationError, match="after the first request"):
+        cognises.revocation_loader(lambda claims: True)

@@ -17,6 +17,7 @@ from cognises._names import check_region, check_regions, check_user_pool_id
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._verifier import check_jwks_url
 from cognises.errors import ConfigurationError
+from cognises.flask._freshness import check_freshness
 from cognises.flask._token_source import LOCATIONS, TokenSource
 
 __all__ = [
@@ -224,8 +225,6 @@ def check_config(config: Mapping[str, Any]) -> None:
     jwks_cache_of(config)
     _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
     pool_list(config)
-    from cognises.flask._freshness import check_freshness  # it needs the sync package
-
     check_freshness(config)
 
 

@@ -108,6 +108,7 @@ class Cognises:
     def __init__(self, app: Flask | None = None) -> None:
         self._handlers: dict[str, RejectionHandler] = {}
         self.revocation_loader_callback: IsRevoked | None = None
+        self.revocation_frozen = False  # set once an app's verifiers read the loader
         if app is not None:
             self.init_app(app)
 
@@ -142,6 +143,11 @@ class Cognises:
         if not callable(callback):
             raise ConfigurationError(
                 f"revocation_loader: expected a function of the claims, found {callback!r}"
+            )
+        if self.revocation_frozen:
+            raise ConfigurationError(
+                "revocation_loader: registered after the first request, when the verifiers "
+                "were made without it; register it before"
             )
         self.revocation_loader_callback = callback
         return callback

@@ -101,8 +101,17 @@ class AppState:
 
     def freshness(self, config: Mapping[str, Any]) -> Freshness:
         """The app's revocation and freshness settings (flask/_freshness.py), read once."""
-        loader = getattr(self.extension, "revocation_loader_callback", None)
-        return self.memo("freshness", lambda: freshness_of(config, loader))
+        extension = self.extension
+
+        def read() -> Freshness:
+            loader = None
+            if extension is not None:
+                # A loader registered after this would never run: refuse it from now on.
+                extension.revocation_frozen = True
+                loader = extension.revocation_loader_callback
+            return freshness_of(config, loader)
+
+        return self.memo("freshness", read)
 
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""
