@@ -463,6 +463,30 @@ def test_live_groups_read_every_page_and_are_bounded(moto_server, pool, cognito)
 
 
 @pytest.mark.usefixtures("aws_env")
+def test_concurrent_requests_of_one_user_make_one_live_groups_call(moto_server, pool, faults):
+    claims = Claims._adopt({"cognito:username": "bob"})
+    live = aio.LiveGroups(moto_server.region, pool.user_pool_id, endpoint_url=moto_server.endpoint)
+    faults.reset(latency=0.05)  # the first call is still in flight when the others ask
+
+    async def many() -> list[frozenset[str]]:
+        return await asyncio.gather(*(live.of(claims) for _ in range(100)))
+
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(asyncio.run(live.of(claims))))
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    results.extend(asyncio.run(many()))
+    for thread in threads:
+        thread.join()
+    assert len(results) == 120
+    assert all(groups == {"staff"} for groups in results)
+    assert faults.actions().count("AdminListGroupsForUser") == 1
+
+
+@pytest.mark.usefixtures("aws_env")
 def test_live_groups_cognito_down(moto_server, pool, caplog):
     claims = Claims._adopt({"cognito:username": "alice", "cognito:groups": ["staff"]})
     closed = sync.LiveGroups(moto_server.region, pool.user_pool_id, endpoint_url=closed_port_url())

@@ -87,9 +87,9 @@ class Cognises:
         True (or an ``OnlineCheck``): ask Cognito (``GetUser``) whether each access token
         still stands, at most once per token per ttl (default 60 seconds). Needs
         ``COGNISES_TOKEN_USE`` "access".
-    ``COGNISES_LIVE_GROUPS_TTL``
+    ``COGNISES_LIVE_GROUPS_TTL``, ``COGNISES_LIVE_GROUPS``
         seconds ``permission_required(..., live=True)`` keeps a user's current groups
-        (default 60).
+        (default 60); or a ``cognises.sync.LiveGroups`` of the pool to use instead.
     ``COGNISES_FAIL_OPEN``
         False (default): Cognito unreachable for the online check or live groups answers
         503. True: let the request on with a WARNING (the token's own groups).
