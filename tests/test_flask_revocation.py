@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from flask import Flask
 
@@ -16,7 +21,7 @@ from cognises.errors import ConfigurationError
 from cognises.flask import Cognises, current_claims, login_check, permission_required
 from cognises.testing._cognito import PoolSetup, create_pool, create_user, log_in
 from cognises.testing._emulator import MotoEmulator
-from tests.flask_support import bearer, document
+from tests.flask_support import bearer, document, serve
 from tests.test_revocation import Clock, closed_port_url, get_user_calls
 
 
@@ -326,3 +331,53 @@ def test_a_loader_registered_after_the_first_request_is_refused(moto_server, poo
     assert app.test_client().get("/sync", headers=bearer(token)).status_code == 200
     with pytest.raises(ConfigurationError, match="after the first request"):
         cognises.revocation_loader(lambda claims: True)
+
+
+@pytest.mark.parametrize("path", ["/sync", "/async"])
+def test_200_concurrent_requests_over_http_make_one_get_user(
+    moto_server, pool, cognito, faults, path
+):
+    online = sync.OnlineCheck(ttl=60, endpoint_url=moto_server.endpoint)
+    app, _ = make_app(moto_server, pool, COGNISES_ONLINE_CHECK=online)
+    token = log_in(cognito, pool, "alice")["AccessToken"]
+    before = get_user_calls(moto_server)
+    faults.reset(latency=0.05)  # the first GetUser is still in flight while others arrive
+    with serve(app, quiet=True) as base, httpx.Client(base_url=base) as http:
+
+        def ask(_: int) -> int:
+            return http.get(path, headers=bearer(token)).status_code
+
+        with ThreadPoolExecutor(max_workers=32) as pool_of_threads:
+            statuses = list(pool_of_threads.map(ask, range(200)))
+    assert statuses == [200] * 200
+    assert get_user_calls(moto_server) == before + 1
+
+
+def test_cognises_pools_get_the_apps_revocation_hooks(moto_server, pool, cognito):
+    denylist = sync.Denylist()
+    app, _ = make_app(
+        moto_server,
+        pool,
+        COGNISES_REGION=None,
+        COGNISES_USER_POOL_ID=None,
+        COGNISES_POOLS=[
+            {
+                "region": moto_server.region,
+                "user_pool_id": pool.user_pool_id,
+                "client_ids": pool.client_id,
+                "jwks_url": moto_server.jwks_url(pool.user_pool_id),
+            }
+        ],
+        COGNISES_IS_REVOKED=denylist,
+    )
+    tokens = log_in(cognito, pool, "alice")
+    client = app.test_client()
+    assert client.get("/async", headers=bearer(tokens["AccessToken"])).status_code == 200
+    denylist.add(key=_origin(tokens["AccessToken"]), until=time.time() + 3600)
+    assert client.get("/async", headers=bearer(tokens["AccessToken"])).status_code == 401
+    assert client.get("/sync", headers=bearer(tokens["AccessToken"])).status_code == 401
+
+
+def _origin(token: str) -> str:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["origin_jti"]
