@@ -187,7 +187,7 @@ def run(quick: bool = False) -> list[Row]:
         return f"{ratio(name):.2f}× floor ({times[name] * 1e6:.1f} µs)"
 
     part1, part2 = "1 distinct tokens", "2 repeated token"
-    return [
+    rows = [
         Row(part1, "floor: bare RSA-2048 verify (cryptography)", figure("floor"), "1.00×", None),
         Row(
             part1,
@@ -246,3 +246,6 @@ def run(quick: bool = False) -> list[Row]:
             held == CACHE_SIZE,
         ),
     ]
+    from benchmarks._online import run as online_rows  # needs moto, as the tests do
+
+    return [*rows, *online_rows()]

@@ -18,7 +18,9 @@ The tree::
     │   │   ├── InvalidIssuerError
     │   │   ├── InvalidAudienceError  aud (ID token), client_id (access token), client (ALB)
     │   │   └── InvalidTokenUseError
-    │   └── TokenRefusedError       AWS refused a token that passed every local check
+    │   ├── TokenRefusedError       AWS refused a token that passed every local check
+    │   └── RevokedTokenError       revoked or signed out: by ``is_revoked=``, or Cognito's
+    │                               ``GetUser`` (the online check)
     ├── JWKSError                   the keys (JWKS, ALB key) could not be fetched or parsed (503)
     ├── OAuthError                  the authorization server refused a request; ``.error``
     │   │                           holds its RFC 6749 code (``invalid_grant``...)
@@ -62,6 +64,7 @@ __all__ = [
     "OAuthUnavailableError",
     "PermissionDenied",
     "ProvisioningError",
+    "RevokedTokenError",
     "TokenError",
     "TokenRefusedError",
     "UnknownKeyError",
@@ -131,6 +134,12 @@ class InvalidTokenUseError(ClaimError):
 class TokenRefusedError(TokenError):
     """AWS refused a token that cognises accepted (revoked, or not trusted by the identity
     pool): the token is no good for this, whatever its signature says."""
+
+
+class RevokedTokenError(TokenError):
+    """The token was revoked or its user signed out: the application's ``is_revoked`` said
+    so, or Cognito refused it (``GetUser``, the online check), though its signature and
+    expiry are good."""
 
 
 class AWSUnavailableError(CognisesError):

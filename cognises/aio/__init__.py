@@ -2,6 +2,7 @@
 
 from cognises._claims import Claims
 from cognises._credentials import AWSCredentials
+from cognises._denylist import Denylist
 from cognises._groupdetail import default_role_name
 from cognises._permissions import require_groups, require_roles, require_scopes
 from cognises._report import (
@@ -19,9 +20,12 @@ from cognises.aio._credential_cache import CredentialCache
 from cognises.aio._fetch import FetchOptions
 from cognises.aio._identity_pool import IdentityPool
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._live_groups import LiveGroups
 from cognises.aio._multipool import MultiPoolVerifier
+from cognises.aio._online import OnlineCheck
 from cognises.aio._provision import create_update, delete_groups
 from cognises.aio._retry import RetryPolicy
+from cognises.aio._revoke import revoke
 from cognises.aio._users import (
     add_users_to_group,
     list_groups,
@@ -39,14 +43,17 @@ __all__ = [
     "Claims",
     "CognitoVerifier",
     "CredentialCache",
+    "Denylist",
     "FetchOptions",
     "GroupOutcome",
     "GroupReport",
     "IdentityPool",
     "IdentityPoolReport",
     "JWKSCache",
+    "LiveGroups",
     "MembershipReport",
     "MultiPoolVerifier",
+    "OnlineCheck",
     "ProvisioningReport",
     "RateStats",
     "RetryPolicy",
@@ -62,4 +69,5 @@ __all__ = [
     "require_groups",
     "require_roles",
     "require_scopes",
+    "revoke",
 ]

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from cognises._claims import Claims
-from cognises._hook import run_sync_check
 from cognises._results import HANDLE_SIZE
 from cognises._show import show
 from cognises._token import MAX_TOKEN_SIZE, decode_object, parse
@@ -36,6 +35,8 @@ POOL_OPTIONS = frozenset(
         "token_use",
         "audiences",
         "check",
+        "is_revoked",
+        "online_check",
         "leeway",
         "jwks_url",
         "issuer",
@@ -153,7 +154,7 @@ class MultiPoolCore:
         if pool is None:
             pool = self.pool_for(payload)  # raises, naming what is wrong
         key = self.jwks_cache.cached_key(pool.jwks_url, kid)
-        if key is None or pool._async_check:
+        if key is None or (pool._after is not None and pool._after.always_await):
             return None
         if pool._results is None:
             handle = None
@@ -164,12 +165,10 @@ class MultiPoolCore:
 
     @staticmethod
     def _checked(pool: VerifierCore, token: str | bytes, claims: Claims) -> Claims | None:
-        if pool.check is None:
+        after = pool._after
+        if after is None or after.run_now(token, claims):
             return claims
-        if pool._async_check:
-            return None  # fetch_and_verify awaits it
-        run_sync_check(pool.check, token, claims)
-        return claims
+        return None  # fetch_and_verify awaits the pool's hooks
 
     async def fetch_and_verify(self, token: str | bytes) -> Claims:
         """The slow path of ``verify``: the issuing pool fetches its keys, then verifies."""

@@ -50,14 +50,28 @@ async def remove_users_from_group(
     *,
     concurrency: int = 16,
     retry: RetryPolicy | None = None,
+    sign_out: bool = False,
 ) -> MembershipReport:
     """Remove every user from the group, ``concurrency`` at a time.
 
     Removing a user who is not a member succeeds. If any user could not be removed,
     the others still are, and ``ProvisioningError`` is raised with the report.
+
+    ``sign_out=True``: then sign each removed user out everywhere
+    (``AdminUserGlobalSignOut``): their refresh tokens stop working, and their access
+    tokens fail Cognito's ``GetUser``, so views with the online check refuse them within
+    its ttl instead of when the tokens expire. A user removed but not signed out counts
+    as failed.
     """
     return await _change_membership(
-        "remove", group_name, usernames, cognito_client, cognito_pool_id, concurrency, retry
+        "remove",
+        group_name,
+        usernames,
+        cognito_client,
+        cognito_pool_id,
+        concurrency,
+        retry,
+        sign_out=sign_out,
     )
 
 
@@ -142,6 +156,8 @@ async def _change_membership(
     cognito_pool_id: str,
     concurrency: int,
     retry: RetryPolicy | None,
+    *,
+    sign_out: bool = False,
 ) -> MembershipReport:
     pool_id = check_user_pool_id(cognito_pool_id)
     _check_group_name(group_name)
@@ -159,6 +175,13 @@ async def _change_membership(
             await call(
                 method, retry=policy, UserPoolId=pool_id, GroupName=group_name, Username=username
             )
+            if sign_out:
+                await call(
+                    cognito_client.admin_user_global_sign_out,
+                    retry=policy,
+                    UserPoolId=pool_id,
+                    Username=username,
+                )
         except AWSCallError as exc:
             return MemberFailure(
                 username=username,

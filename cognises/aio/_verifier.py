@@ -14,11 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from cognises._checks import ClaimRules, check_claims
 from cognises._claims import Claims
-from cognises._hook import Check, is_async, run_check, run_sync_check
+from cognises._hook import Check, IsRevoked
 from cognises._names import check_region, check_regions, check_user_pool_id, issuers_for
 from cognises._results import HANDLE_SIZE, ResultCache
 from cognises._token import MAX_TOKEN_SIZE, check_signature, decode_object, parse
+from cognises.aio._after import after_checks
 from cognises.aio._jwks import JWKSCache
+from cognises.aio._online import OnlineCheck
 from cognises.errors import ConfigurationError
 
 __all__ = ["CognitoVerifier", "VerifierCore", "check_jwks_url"]
@@ -60,6 +62,14 @@ class VerifierCore:
     it raises goes up as the bug it is. An async check makes ``verify_cached`` return None
     every time (``fetch_and_verify`` awaits it); on the sync verifier it then runs on
     cognises' own event loop, so give the sync verifier a plain function.
+
+    ``is_revoked``: a function ``is_revoked(claims)`` (or an ``async def``) returning True
+    to refuse the token with ``RevokedTokenError``, False to let it on; run, like
+    ``check``, on every verification, before ``check``. A ``Denylist`` is one.
+    ``online_check``: an ``OnlineCheck`` asking Cognito (``GetUser``) whether an access
+    token still stands, at most once per token per its ``ttl``; needs
+    ``token_use="access"``. Its cached answers cost nothing on the caller's thread; a
+    token it must ask about makes ``verify_cached`` return None.
     """
 
     def __init__(
@@ -79,6 +89,8 @@ class VerifierCore:
         allow_insecure_jwks_url: bool = False,
         audiences: str | Iterable[str] | None = None,
         check: Check | None = None,
+        is_revoked: IsRevoked | None = None,
+        online_check: OnlineCheck | None = None,
     ) -> None:
         check_region(region, "region")
         check_user_pool_id(user_pool_id, "user_pool_id", region=region)
@@ -99,8 +111,13 @@ class VerifierCore:
             )
         clients = _client_set(client_ids)
         resources = _audience_set(audiences, token_use)
-        if check is not None and not callable(check):
-            raise ConfigurationError(f"expected check to be callable, found {check!r}")
+        after = after_checks(
+            is_revoked=is_revoked,
+            online=online_check,
+            check=check,
+            region=region,
+            token_use=token_use,
+        )
         if clients is None:
             log.warning(
                 "CognitoVerifier for %s accepts tokens of every app client of the pool; "
@@ -126,7 +143,9 @@ class VerifierCore:
             audiences=resources,
         )
         self.check = check
-        self._async_check = is_async(check)
+        self.is_revoked = is_revoked
+        self.online_check = online_check
+        self._after = after
         self.jwks_cache = jwks_cache or JWKSCache()
         self.max_token_size = max_token_size
         self._results = ResultCache(cache_size) if cache_size else None
@@ -143,8 +162,6 @@ class VerifierCore:
         Returns None when the keys must be fetched first, or the check is async (then call
         ``fetch_and_verify``). Raises like ``verify`` otherwise.
         """
-        if self._async_check:
-            return None
         now = time.time()
         results = self._results
         handle = None
@@ -160,17 +177,21 @@ class VerifierCore:
                     and self.jwks_cache.current(self.jwks_url, signer_kid) is signer
                 ):
                     results.touch(handle)
-                    if self.check is not None:
-                        run_sync_check(self.check, token, claims)
+                    after = self._after
+                    if after is not None and not after.run_now(token, claims):
+                        return None
                     return claims
                 results.discard(handle, token)
         kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
         key = self.jwks_cache.cached_key(self.jwks_url, kid)
         if key is None:
             return None
+        after = self._after
+        if after is not None and after.always_await:
+            return None
         claims = self._finish(token, handle, kid, signing_input, payload, signature, key, now)
-        if self.check is not None:
-            run_sync_check(self.check, token, claims)
+        if after is not None and not after.run_now(token, claims):
+            return None
         return claims
 
     def retry_after(self) -> float:
@@ -184,8 +205,9 @@ class VerifierCore:
         returns None.
         """
         claims = None
-        if self._async_check and self._results is not None and type(token) in _TOKEN_TYPES:
-            # verify_cached left all the work to us, result-cache hits included.
+        after = self._after
+        if after is not None and self._results is not None and type(token) in _TOKEN_TYPES:
+            # verify_cached may have left a result-cache hit to us, for the hooks.
             claims = self._recall(token, token[-HANDLE_SIZE:], time.time())
         if claims is None:
             kid, signing_input, payload, signature = parse(token, max_size=self.max_token_size)
@@ -193,8 +215,8 @@ class VerifierCore:
             handle = token[-HANDLE_SIZE:] if self._results is not None else None  # parse checked it
             now = time.time()
             claims = self._finish(token, handle, kid, signing_input, payload, signature, key, now)
-        if self.check is not None:
-            await run_check(self.check, token, claims)
+        if after is not None:
+            await after.run(token, claims)
         return claims
 
     def _recall(self, token: str | bytes, handle: str | bytes, now: float) -> Claims | None:

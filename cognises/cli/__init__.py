@@ -1,4 +1,4 @@
-"""The ``cognises`` command: provision groups, verify tokens, manage users, run the demo.
+"""The ``cognises`` command: provision groups, verify tokens, manage users, revoke, the demo.
 
 Exit codes: 0 success; 1 a token was rejected or some groups or users failed; 2 invalid
 input or AWS configuration (nothing was changed); 3 the pool's keys could not be fetched;
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from cognises import __version__
 from cognises.cli._demo import register as register_demo
 from cognises.cli._provision import register as register_provision
+from cognises.cli._revoke import register as register_revoke
 from cognises.cli._users import register as register_users
 from cognises.cli._verify import register as register_verify
 from cognises.errors import CognisesError, JWKSError, TokenError
@@ -35,7 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"cognises {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (register_provision, register_verify, register_users, register_demo):
+    for register in (
+        register_provision,
+        register_verify,
+        register_users,
+        register_revoke,
+        register_demo,
+    ):
         register(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -21,6 +21,12 @@ def register(commands: Any) -> None:
         sub = actions.add_parser(name, help=helptext)
         sub.add_argument("group")
         sub.add_argument("usernames", nargs="+", metavar="USERNAME")
+        if name == "remove":
+            sub.add_argument(
+                "--sign-out",
+                action="store_true",
+                help="also sign each removed user out everywhere (AdminUserGlobalSignOut)",
+            )
         _common(sub)
     listing = actions.add_parser(
         "list", help="the users of GROUP; without GROUP, the pool's groups (or --user's)"
@@ -46,12 +52,19 @@ def run(args: argparse.Namespace) -> int:
     _, cognito = boto3_clients(args.region, args.endpoint_url)
     report: Any
     if args.action in ("add", "remove"):
-        change = sync.add_users_to_group if args.action == "add" else sync.remove_users_from_group
         try:
-            report = change(args.group, args.usernames, cognito, args.pool_id)
+            if args.action == "add":
+                report = sync.add_users_to_group(args.group, args.usernames, cognito, args.pool_id)
+            else:
+                report = sync.remove_users_from_group(
+                    args.group, args.usernames, cognito, args.pool_id, sign_out=args.sign_out
+                )
         except ProvisioningError as exc:
             report = exc.report
-        _print(args, report.to_dict(), _membership_lines(report))
+        lines = _membership_lines(report)
+        if getattr(args, "sign_out", False):
+            lines = [f"{line} (signed out)" if ": removed" in line else line for line in lines]
+        _print(args, report.to_dict(), lines)
         return 0 if report.ok else 1
     if args.group and args.user:
         raise ConfigurationError("give a GROUP or --user, not both")

@@ -17,6 +17,7 @@ from cognises._names import check_region, check_regions, check_user_pool_id
 from cognises.aio._jwks import JWKSCache
 from cognises.aio._verifier import check_jwks_url
 from cognises.errors import ConfigurationError
+from cognises.flask._freshness import check_freshness
 from cognises.flask._token_source import LOCATIONS, TokenSource
 
 __all__ = [
@@ -220,6 +221,7 @@ def check_config(config: Mapping[str, Any]) -> None:
     jwks_cache_of(config)
     _string_set(config.get("COGNISES_AUDIENCES"), "COGNISES_AUDIENCES")
     pool_list(config)
+    check_freshness(config)
 
 
 def _config_clients(config: Mapping[str, Any]) -> frozenset[str] | None:

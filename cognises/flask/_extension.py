@@ -8,6 +8,7 @@ from typing import TypeVar
 from flask import Flask, Response, current_app
 from flask.typing import ResponseReturnValue
 
+from cognises._hook import IsRevoked
 from cognises.errors import ConfigurationError
 from cognises.flask._config import PoolSpec, check_config
 from cognises.flask._rejection import Reason, Rejection
@@ -18,6 +19,7 @@ __all__ = ["Cognises", "RejectionHandler", "reject"]
 
 RejectionHandler = Callable[[Rejection], ResponseReturnValue]
 H = TypeVar("H", bound=RejectionHandler)
+R = TypeVar("R", bound=IsRevoked)
 
 _CONFIG_SPEC = PoolSpec()
 
@@ -78,6 +80,21 @@ class Cognises:
     ``COGNISES_JWKS_CACHE``
         a ``JWKSCache`` to use (to tune its ttl, cooldown or fetch options) instead of a
         new one.
+    ``COGNISES_IS_REVOKED``
+        ``is_revoked(claims)`` (``def`` or ``async def``) returning True to refuse a token
+        with 401 (``RevokedTokenError``); or register it with ``revocation_loader``.
+    ``COGNISES_ONLINE_CHECK``, ``COGNISES_ONLINE_CHECK_TTL``
+        True (or an ``OnlineCheck``): ask Cognito (``GetUser``) whether each access token
+        still stands, at most once per token per ttl (default 60 seconds). Needs
+        ``COGNISES_TOKEN_USE`` "access".
+    ``COGNISES_LIVE_GROUPS_TTL``, ``COGNISES_LIVE_GROUPS``
+        seconds ``permission_required(..., live=True)`` keeps a user's current groups
+        (default 60); or a ``cognises.sync.LiveGroups`` of the pool to use instead.
+    ``COGNISES_FAIL_OPEN``
+        False (default): Cognito unreachable for the online check or live groups answers
+        503. True: let the request on with a WARNING (the token's own groups).
+    ``COGNISES_COGNITO_ENDPOINT_URL``
+        Cognito's endpoint for those calls (a local emulator).
 
     Each app gets one JWKS cache, shared by every verifier, view and request of the app.
     The extension is optional: protected views of an app without one read the same config
@@ -90,6 +107,8 @@ class Cognises:
 
     def __init__(self, app: Flask | None = None) -> None:
         self._handlers: dict[str, RejectionHandler] = {}
+        self.revocation_loader_callback: IsRevoked | None = None
+        self.revocation_frozen = False  # set once an app's verifiers read the loader
         if app is not None:
             self.init_app(app)
 
@@ -112,6 +131,25 @@ class Cognises:
     def forbidden_handler(self, callback: H) -> H:
         """Register ``callback(rejection)`` to answer 403s, as ``unauthorized_handler``."""
         self._handlers["forbidden"] = callback
+        return callback
+
+    def revocation_loader(self, callback: R) -> R:
+        """Register ``callback(claims)``, returning True for a revoked token (401).
+
+        As ``is_revoked=`` of the verifiers (a ``Denylist`` is one); it runs on every
+        request, after every other check of the token. Register it before the first
+        request: verifiers are made then. Not with ``COGNISES_IS_REVOKED`` as well.
+        """
+        if not callable(callback):
+            raise ConfigurationError(
+                f"revocation_loader: expected a function of the claims, found {callback!r}"
+            )
+        if self.revocation_frozen:
+            raise ConfigurationError(
+                "revocation_loader: registered after the first request, when the verifiers "
+                "were made without it; register it before"
+            )
+        self.revocation_loader_callback = callback
         return callback
 
     def _handler_for(self, reason: Reason) -> RejectionHandler | None:

@@ -24,6 +24,7 @@ from cognises.aio._verifier import VerifierCore
 from cognises.errors import ConfigurationError
 from cognises.flask._alb import ALB_LOCATION, AlbBinding
 from cognises.flask._config import PoolConfig, PoolSpec, RequestConfig, jwks_cache_of, pool_list
+from cognises.flask._freshness import Freshness, freshness_of
 from cognises.flask._token_source import TokenSource
 from cognises.sync import CognitoVerifier, MultiPoolVerifier
 
@@ -101,6 +102,20 @@ class AppState:
                     found = self._memo[key] = make()
         return cast(T, found)
 
+    def freshness(self, config: Mapping[str, Any]) -> Freshness:
+        """The app's revocation and freshness settings (flask/_freshness.py), read once."""
+        extension = self.extension
+
+        def read() -> Freshness:
+            loader = None
+            if extension is not None:
+                # A loader registered after this would never run: refuse it from now on.
+                extension.revocation_frozen = True
+                loader = extension.revocation_loader_callback
+            return freshness_of(config, loader)
+
+        return self.memo("freshness", read)
+
     def binding(self, spec: PoolSpec, config: Mapping[str, Any]) -> Binding:
         """The binding for ``spec``: made (and the config checked) on first use only."""
         binding = self._bindings.get(spec)
@@ -167,6 +182,9 @@ class AppState:
                 f"entry; found options given to it as well: {spec!r}"
             )
         if self._multi is None:
+            fresh = self.freshness(config)
+            hooks = {"is_revoked": fresh.is_revoked, "online_check": fresh.online_check}
+            pools = [{**{k: v for k, v in hooks.items() if v is not None}, **p} for p in pools]
             try:
                 multi = MultiPoolVerifier(pools, jwks_cache=self._cache(config))
             except ConfigurationError as exc:
@@ -183,6 +201,7 @@ class AppState:
         verifier = self._verifiers.get(pool)
         if verifier is None:
             cache = self._cache(config)
+            fresh = self.freshness(config)
             verifier = CognitoVerifier(
                 pool.region,
                 pool.user_pool_id,
@@ -192,6 +211,8 @@ class AppState:
                 jwks_cache=cache,
                 additional_regions=pool.additional_regions,
                 audiences=pool.audiences,
+                is_revoked=fresh.is_revoked,
+                online_check=fresh.online_check,
             )
             for issuer, trusted in self._trusted.items():
                 if issuer in verifier.issuers:

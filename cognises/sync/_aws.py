@@ -17,6 +17,7 @@ __all__ = [
     "list_groups_for_user",
     "list_users_in_group",
     "remove_users_from_group",
+    "revoke",
 ]
 
 create_update = blocking(aio.create_update)
@@ -26,3 +27,4 @@ remove_users_from_group = blocking(aio.remove_users_from_group)
 list_users_in_group = blocking_list(aio.list_users_in_group)
 list_groups_for_user = blocking_list(aio.list_groups_for_user)
 list_groups = blocking_list(aio.list_groups)
+revoke = blocking(aio.revoke)
