@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from cognises._show import show
-from cognises._token import MAX_HEADER_SIZE, MAX_TOKEN_SIZE, b64url_decode
+from cognises._token import MAX_HEADER_SIZE, MAX_TOKEN_SIZE, ascii_token, b64url_decode
 from cognises.errors import (
     ClaimError,
     ExpiredTokenError,
@@ -118,7 +118,7 @@ AlbParsed = tuple[AlbHeader, bytes, bytes, bytes]
 
 def parse_alb(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> AlbParsed:
     """Split an ALB token and check the form of its header. No signature check."""
-    raw = _ascii(token, max_size)
+    raw = ascii_token(token, max_size)
     signing_input, _, signature = raw.rpartition(b".")
     header_segment, dot, payload = signing_input.partition(b".")
     if not dot or payload.find(b".") >= 0:
@@ -137,23 +137,6 @@ def parse_alb(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> AlbParse
             f"found {len(header_segment)}"
         )
     return _header(_decode_object(header_segment, "header")), signing_input, payload, signature
-
-
-def _ascii(token: object, max_size: int) -> bytes:
-    if not isinstance(token, (str, bytes)):
-        raise MalformedTokenError(f"expected the token as str, found {type(token).__name__}")
-    if len(token) > max_size:
-        raise MalformedTokenError(
-            f"expected a token of at most {max_size} bytes, found {len(token)}"
-        )
-    if isinstance(token, str):
-        try:
-            return token.encode("ascii")
-        except UnicodeEncodeError:
-            raise MalformedTokenError("expected an ASCII token, found other characters") from None
-    if not token.isascii():
-        raise MalformedTokenError("expected an ASCII token, found other bytes")
-    return bytes(token)
 
 
 def _header(header: dict[str, Any]) -> AlbHeader:

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_HEADER_SIZE",
     "MAX_TOKEN_SIZE",
     "Parsed",
+    "ascii_token",
     "check_signature",
     "decode_object",
     "parse",
@@ -175,7 +176,7 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
         except UnicodeEncodeError:
             raise MalformedTokenError("expected an ASCII token, found other characters") from None
     else:
-        raw = _checked_bytes(token, max_size)
+        raw = ascii_token(token, max_size)
     # Two partitions copy less than a split and hand us the signing input whole; with the
     # check for a third dot, all three find a byte the fast way (bytes.count would not).
     signing_input, _, signature = raw.rpartition(b".")
@@ -196,8 +197,9 @@ def parse(token: str | bytes, *, max_size: int = MAX_TOKEN_SIZE) -> Parsed:
     return kid, signing_input, payload, signature
 
 
-def _checked_bytes(token: object, max_size: int) -> bytes:
-    """The token as ASCII bytes, for anything but a str within the size cap."""
+def ascii_token(token: object, max_size: int) -> bytes:
+    """The token as ASCII bytes, or ``MalformedTokenError``: not str or bytes, too long, or
+    not ASCII. (``parse`` takes a str within the cap without this call: its hot path.)"""
     if not isinstance(token, (str, bytes)):
         raise MalformedTokenError(f"expected the token as str, found {type(token).__name__}")
     if len(token) > max_size:
