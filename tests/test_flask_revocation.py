@@ -14,6 +14,8 @@ import boto3
 import httpx
 import pytest
 from flask import Flask
+from flask_support import bearer, document, serve
+from test_revocation import Clock, closed_port_url, get_user_calls
 
 from cognises import sync
 from cognises._claims import Claims
@@ -21,8 +23,6 @@ from cognises.errors import ConfigurationError
 from cognises.flask import Cognises, current_claims, login_check, permission_required
 from cognises.testing._cognito import PoolSetup, create_pool, create_user, log_in
 from cognises.testing._emulator import MotoEmulator
-from tests.flask_support import bearer, document, serve
-from tests.test_revocation import Clock, closed_port_url, get_user_calls
 
 
 @pytest.fixture(scope="module")
