@@ -12,14 +12,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from cognises._nesting import brief, json_too_deep_at, shape_problem
+from cognises._groupfields import (
+    IAM_NAME,
+    MAX_NESTING,
+    POLICY_NAME_MAX,
+    ROLE_NAME_MAX,
+    TOO_DEEP,
+    check_description,
+    check_functions,
+    check_group_name,
+    check_iam_name,
+    check_policy,
+    check_precedence,
+    check_role_name,
+    described,
+    where_of,
+)
+from cognises._nesting import brief, json_too_deep_at
 from cognises.errors import GroupDetailError
 
 __all__ = [
@@ -40,25 +54,6 @@ GroupDetailSource: TypeAlias = "Sequence[Any] | str | os.PathLike[str]"
 
 REQUIRED_FIELDS = ("group_name", "group_policy", "created", "allowed_functions")
 OPTIONAL_FIELDS = ("description", "precedence", "role_name")
-
-# Service limits, from the Cognito and IAM API references.
-GROUP_NAME_MAX = 128
-DESCRIPTION_MAX = 2048
-PRECEDENCE_MAX = 2**31 - 1
-ROLE_NAME_MAX = 64
-POLICY_NAME_MAX = 128
-# IAM's quota for all inline policies of one role together; it does not count whitespace,
-# which is why the compact serialisation is what gets measured.
-INLINE_POLICY_MAX = 10_240
-# IAM policies are shallow: document > entry > group_policy > Statement > statement >
-# Condition > operator > key > values is 9 levels. json and repr recurse once per level
-# and fail with RecursionError near the interpreter's limit (see _nesting), so the
-# document's nesting is bounded far below that, and checked before anything recurses.
-MAX_NESTING = 32
-_TOO_DEEP = f"expected at most {MAX_NESTING} levels of nesting (IAM policies need about 9)"
-_IAM_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
-# Cognito group names are letters, marks, symbols, numbers and punctuation: no spaces.
-_GROUP_NAME_CATEGORIES = frozenset("LMSNP")
 
 
 @dataclass(frozen=True)
@@ -98,10 +93,10 @@ def default_role_name(pool_id: str, group_name: str) -> str:
     pool id and the group name: still deterministic, still unique per pool and group.
     """
     name = f"{pool_id}-{group_name}"
-    if len(name) <= ROLE_NAME_MAX and _IAM_NAME.fullmatch(name):
+    if len(name) <= ROLE_NAME_MAX and IAM_NAME.fullmatch(name):
         return name
     digest = hashlib.sha256(f"{pool_id}\0{group_name}".encode()).hexdigest()[:10]
-    head = "".join(c for c in name if _IAM_NAME.fullmatch(c))[:_HASHED_HEAD]
+    head = "".join(c for c in name if IAM_NAME.fullmatch(c))[:_HASHED_HEAD]
     return f"{head}-{digest}"
 
 
@@ -119,7 +114,7 @@ def parse_created(value: object) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ValueError(f'expected true, false, "true" or "false", found {_found(value)}')
+    raise ValueError(f'expected true, false, "true" or "false", found {described(value)}')
 
 
 def created_true_like(value: object) -> bool | str:
@@ -146,7 +141,7 @@ def load_group_detail(source: GroupDetailSource) -> list[Any]:
             line = text.count("\n", 0, deep_at) + 1
             column = deep_at - text.rfind("\n", 0, deep_at)
             raise GroupDetailError(
-                [f"{path}: {_TOO_DEEP}, found more at line {line}, column {column}"]
+                [f"{path}: {TOO_DEEP}, found more at line {line}, column {column}"]
             )
         try:
             document = json.loads(text, parse_constant=_reject_constant)
@@ -154,12 +149,12 @@ def load_group_detail(source: GroupDetailSource) -> list[Any]:
             raise GroupDetailError([f"{path}: expected JSON, found {exc}"]) from exc
         if not isinstance(document, list):
             raise GroupDetailError(
-                [f"{path}: expected a list of group objects, found {_found(document)}"]
+                [f"{path}: expected a list of group objects, found {described(document)}"]
             )
         return document
     if isinstance(source, (bytes, bytearray)) or not isinstance(source, Sequence):
         raise GroupDetailError(
-            [f"document: expected a list of group objects or a path, found {_found(source)}"]
+            [f"document: expected a list of group objects or a path, found {described(source)}"]
         )
     return source if isinstance(source, list) else list(source)
 
@@ -190,7 +185,7 @@ def validate_group_detail(
             continue
         name = entry["group_name"]
         role_name = entry["role_name"] if "role_name" in entry else derived(name)
-        where = _where(index, name)
+        where = where_of(index, name)
         if name in first_index_of_group:
             # Its role name is then a duplicate too; one problem is enough to report.
             problems.append(
@@ -229,16 +224,16 @@ def permissions_by_group(source: GroupDetailSource) -> dict[str, frozenset[str]]
     first_index: dict[str, int] = {}
     for index, entry in enumerate(document):
         if not isinstance(entry, Mapping):
-            problems.append(f"entry {index}: expected an object, found {_found(entry)}")
+            problems.append(f"entry {index}: expected an object, found {described(entry)}")
             continue
         name = entry.get("group_name")
-        where = _where(index, name)
+        where = where_of(index, name)
         name_ok = isinstance(name, str) and name != ""
         if not name_ok:
             problems.append(
-                f"{where}: group_name: expected a non-empty string, found {_found(name)}"
+                f"{where}: group_name: expected a non-empty string, found {described(name)}"
             )
-        functions = _check_functions(entry, where, problems)
+        functions = check_functions(entry, where, problems)
         if not name_ok or functions is None:
             continue
         assert isinstance(name, str)
@@ -276,10 +271,10 @@ def _check_entry(
 ) -> GroupSpec | None:
     known_problems = len(problems)
     if not isinstance(entry, Mapping):
-        problems.append(f"entry {index}: expected an object, found {_found(entry)}")
+        problems.append(f"entry {index}: expected an object, found {described(entry)}")
         return None
     name = entry.get("group_name")
-    where = _where(index, name)
+    where = where_of(index, name)
     for key in REQUIRED_FIELDS:
         if key not in entry:
             problems.append(f"{where}: {key}: expected a value, found none (missing field)")
@@ -288,24 +283,24 @@ def _check_entry(
             known = ", ".join(REQUIRED_FIELDS + OPTIONAL_FIELDS)
             problems.append(f"{where}: expected only the fields {known}, found {brief(key)}")
 
-    name_ok = "group_name" in entry and _check_group_name(name, where, problems)
-    group_policy = _check_policy(entry, where, problems) if "group_policy" in entry else None
+    name_ok = "group_name" in entry and check_group_name(name, where, problems)
+    group_policy = check_policy(entry, where, problems) if "group_policy" in entry else None
     created: bool | None = None
     if "created" in entry:
         try:
             created = parse_created(entry["created"])
         except ValueError as exc:
             problems.append(f"{where}: created: {exc}")
-    functions = _check_functions(entry, where, problems) if "allowed_functions" in entry else None
-    description = _check_description(entry, where, problems)
-    precedence = _check_precedence(entry, where, problems)
+    functions = check_functions(entry, where, problems) if "allowed_functions" in entry else None
+    description = check_description(entry, where, problems)
+    precedence = check_precedence(entry, where, problems)
 
     role_name: str | None = None
     if name_ok:
         assert isinstance(name, str)
-        role_name = _check_role_name(entry, derived(name), where, problems)
+        role_name = check_role_name(entry, derived(name), where, problems)
         policy = policy_name_for(name)
-        _check_iam_name(f"policy name {policy!r}", policy, POLICY_NAME_MAX, where, problems)
+        check_iam_name(f"policy name {policy!r}", policy, POLICY_NAME_MAX, where, problems)
 
     # Whatever is None here has put its problem on the list; the test also narrows types.
     if (
@@ -329,175 +324,6 @@ def _check_entry(
         precedence=precedence,
         role_name_given="role_name" in entry,
     )
-
-
-def _check_group_name(name: object, where: str, problems: list[str]) -> bool:
-    if not isinstance(name, str):
-        problems.append(f"{where}: group_name: expected a string, found {_found(name)}")
-        return False
-    if not 1 <= len(name) <= GROUP_NAME_MAX:
-        problems.append(
-            f"{where}: group_name: expected 1 to {GROUP_NAME_MAX} characters, found {len(name)}"
-        )
-        return False
-    bad = sorted({c for c in name if unicodedata.category(c)[0] not in _GROUP_NAME_CATEGORIES})
-    if bad:
-        problems.append(
-            "{}: group_name: expected letters, digits, symbols or punctuation (Cognito's "
-            "rule), found {}".format(where, ", ".join(repr(c) for c in bad))
-        )
-        return False
-    return True
-
-
-def _check_role_name(
-    entry: Mapping[str, Any], derived_name: str, where: str, problems: list[str]
-) -> str | None:
-    if "role_name" not in entry:
-        role_name = derived_name
-        label = f"derived role name {role_name!r}"
-    else:
-        role_name = entry["role_name"]
-        label = "role_name"
-        if not isinstance(role_name, str):
-            problems.append(f"{where}: role_name: expected a string, found {_found(role_name)}")
-            return None
-    return role_name if _check_iam_name(label, role_name, ROLE_NAME_MAX, where, problems) else None
-
-
-def _check_iam_name(label: str, value: str, limit: int, where: str, problems: list[str]) -> bool:
-    if not 1 <= len(value) <= limit:
-        problems.append(
-            f"{where}: {label}: expected 1 to {limit} characters (IAM's limit), found {len(value)}"
-        )
-        return False
-    if not _IAM_NAME.fullmatch(value):
-        bad = sorted({c for c in value if not _IAM_NAME.fullmatch(c)})
-        problems.append(
-            "{}: {}: expected only letters, digits and +=,.@_- (IAM's rule), found {}".format(
-                where, label, ", ".join(repr(c) for c in bad)
-            )
-        )
-        return False
-    return True
-
-
-def _check_policy(
-    entry: Mapping[str, Any], where: str, problems: list[str]
-) -> Mapping[str, Any] | None:
-    policy = entry["group_policy"]
-    if not isinstance(policy, Mapping):
-        problems.append(f"{where}: group_policy: expected a policy object, found {_found(policy)}")
-        return None
-    ok = True
-    if not isinstance(policy.get("Version"), str):
-        problems.append(
-            f'{where}: group_policy.Version: expected a string such as "2012-10-17", '
-            f"found {_found(policy.get('Version'))}"
-        )
-        ok = False
-    statement = policy.get("Statement")
-    if not isinstance(statement, (list, Mapping)) or not statement:
-        problems.append(
-            f"{where}: group_policy.Statement: expected a non-empty list or object, "
-            f"found {_found(statement)}"
-        )
-        ok = False
-    # Bounded first: json.dumps (and later comparisons with what IAM holds) recurse. Each
-    # value costs at least one character of the compact JSON that IAM's quota counts.
-    shape = shape_problem(
-        policy,
-        depth=3,  # the document's list, the entry, the policy
-        max_depth=MAX_NESTING,
-        max_values=INLINE_POLICY_MAX,
-    )
-    if shape == "depth":
-        problems.append(f"{where}: group_policy: {_TOO_DEEP}, found more")
-        return None
-    if shape == "values":
-        problems.append(
-            f"{where}: group_policy: expected at most {INLINE_POLICY_MAX} characters (IAM's "
-            f"inline policy quota), found more than {INLINE_POLICY_MAX} values"
-        )
-        return None
-    try:
-        size = len(json.dumps(policy, separators=(",", ":"), allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        problems.append(f"{where}: group_policy: expected plain JSON values, found {exc}")
-        return None
-    if size > INLINE_POLICY_MAX:
-        problems.append(
-            f"{where}: group_policy: expected at most {INLINE_POLICY_MAX} characters "
-            f"(IAM's inline policy quota), found {size}"
-        )
-        ok = False
-    return policy if ok else None
-
-
-def _check_functions(
-    entry: Mapping[str, Any], where: str, problems: list[str]
-) -> frozenset[str] | None:
-    functions = entry.get("allowed_functions")
-    if not isinstance(functions, list) or not all(isinstance(f, str) for f in functions):
-        problems.append(
-            f"{where}: allowed_functions: expected a list of strings, found {_found(functions)}"
-        )
-        return None
-    return frozenset(functions)
-
-
-def _check_description(entry: Mapping[str, Any], where: str, problems: list[str]) -> str | None:
-    description = entry.get("description")
-    if description is None:
-        return None
-    if not isinstance(description, str) or len(description) > DESCRIPTION_MAX:
-        problems.append(
-            f"{where}: description: expected a string of at most {DESCRIPTION_MAX} "
-            f"characters, found {_found(description)}"
-        )
-        return None
-    return description
-
-
-def _check_precedence(entry: Mapping[str, Any], where: str, problems: list[str]) -> int | None:
-    precedence = entry.get("precedence")
-    if precedence is None:
-        return None
-    if (
-        isinstance(precedence, bool)
-        or not isinstance(precedence, int)
-        or not 0 <= precedence <= PRECEDENCE_MAX
-    ):
-        problems.append(
-            f"{where}: precedence: expected an integer from 0 to {PRECEDENCE_MAX}, "
-            f"found {_found(precedence)}"
-        )
-        return None
-    return precedence
-
-
-def _where(index: int, name: object) -> str:
-    if isinstance(name, str) and name:
-        return f"entry {index} ({name!r})"
-    return f"entry {index}"
-
-
-def _found(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    kind = {
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        list: "a list",
-        tuple: "a list",
-        dict: "an object",
-    }.get(type(value))
-    if kind is None:
-        kind = "an object" if isinstance(value, Mapping) else f"a {type(value).__name__}"
-    return f"{kind} ({brief(value)})"
 
 
 def _reject_constant(name: str) -> Any:

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 
 from cognises._groupdetail import (
-    INLINE_POLICY_MAX,
-    MAX_NESTING,
     created_true_like,
     load_group_detail,
     parse_created,
     permissions_by_group,
     validate_group_detail,
 )
+from cognises._groupfields import INLINE_POLICY_MAX, MAX_NESTING
 from cognises.errors import GroupDetailError
 
 SEED_POLICY = {

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from provision_support import FAST_RETRY, clients, document, new_pool, pool_groups, role_of, unique
 
-from cognises._groupdetail import ROLE_NAME_MAX, default_role_name, validate_group_detail
+from cognises._groupdetail import default_role_name, validate_group_detail
+from cognises._groupfields import ROLE_NAME_MAX
 from cognises.aio import GroupOutcome, create_update, delete_groups
 from cognises.aio._roles import GROUP_TAG, POOL_TAG
 from cognises.errors import ConfigurationError, ProvisioningError
