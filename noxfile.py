@@ -69,7 +69,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[all]", "mypy==2.4.1", "types-aioboto3", "boto3-stubs")
+    # test: cognises.testing.pytest_plugin is typed against pytest.
+    session.install("-e", ".[all,test]", "mypy==2.4.1", "types-aioboto3", "boto3-stubs")
     session.run("mypy", "cognises")
 
 
