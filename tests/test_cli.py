@@ -483,3 +483,37 @@ def test_provision_adopt_identity_pool_and_rate_summary(moto_server, pool, tmp_p
     helped = cognises("provision", "--help")
     for option in ("--adopt", "--prune", "--permissions-boundary", "--role-path"):
         assert option in helped.stdout
+
+
+def test_verify_prints_deeply_nested_claims_of_a_valid_token_without_a_traceback(moto_server, pool):
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from joserfc.jwk import RSAKey
+
+    from cognises.cli._demo import _moto_private_jwk
+
+    setup, cognito = pool
+    create_user(cognito, setup, "deb")
+    head, body, _ = log_in(cognito, setup, "deb")["IdToken"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    key = RSAKey.import_key(_moto_private_jwk()).private_key
+    common = (
+        "--pool-id", setup.user_pool_id, "--region", "us-east-1",
+        "--client-id", setup.client_id, "--jwks-url", moto_server.jwks_url(setup.user_pool_id),
+    )  # fmt: skip
+    for depth, expected in ((100, 0), (1000, 1)):
+        # Written out by hand: json itself recurses once per level.
+        signed = json.dumps(claims)[:-1] + ', "custom:deep": ' + "[" * depth + "]" * depth + "}"
+        payload = base64.urlsafe_b64encode(signed.encode()).rstrip(b"=").decode()
+        signature = key.sign(f"{head}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
+        token = f"{head}.{payload}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+        result = cognises("verify", token, *common)
+        assert result.returncode == expected, result.stderr
+        assert "Traceback" not in result.stderr
+        if expected == 0:
+            assert json.loads(result.stdout)["cognito:username"] == "deb"
+        else:
+            assert result.stderr.count("\n") == 1
+            assert "valid, but its claims cannot be printed" in result.stderr
