@@ -33,6 +33,8 @@ __all__ = [
     "is_write_action",
 ]
 
+_IAM_LOCK = threading.Lock()
+
 _WRITE_PREFIXES = (
     "Create", "Put", "Update", "Delete", "Attach", "Detach", "Tag", "Untag", "Set"
 )  # fmt: skip
@@ -141,6 +143,12 @@ class FaultInjector:
             time.sleep(latency)
         if throttled:
             return _throttle(service, start_response)
+        if service == "iam":
+            # moto's IAM is not thread-safe: CreateRole walks the dict of roles that a
+            # concurrent CreateRole grows ("dictionary changed size during iteration", a
+            # 500). Its calls are served one at a time, after their latency.
+            with _IAM_LOCK:
+                return list(self.app(environ, start_response))
         return self.app(environ, start_response)
 
 
