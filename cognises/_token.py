@@ -6,6 +6,7 @@ every request, so they avoid work that cannot change the answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -237,5 +238,10 @@ def check_signature(kid: str, signing_input: bytes, signature: bytes, key: RSAPu
             if recovered == _SHA256_DIGEST_INFO + _sha256(signing_input).digest():
                 return
     raise InvalidSignatureError(
-        f"expected a signature by key {show(kid)}, found one that does not match"
+        f"expected a signature by key {_shown_kid(kid)}, found one that does not match"
     )
+
+
+# A kid that reached the signature check names a key of the pool's set: a handful of
+# values, each shown once rather than on every forged token.
+_shown_kid = functools.lru_cache(maxsize=64)(show)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 
 from cognises._claims import Claims
 from cognises.errors import (
@@ -134,12 +134,12 @@ def _sync_login(view: View, spec: PoolSpec, pass_response: bool, redirect: bool)
         begun = _begin(spec, redirect)
         if not isinstance(begun, tuple):
             return begun
-        binding, token = begun
+        binding, token, req = begun
         try:
             claims = binding.verify(token)
         except _REFUSALS as exc:
             return _refuse(binding, exc, redirect)
-        return view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
+        return view(*_accept(binding, claims, token, pass_response, req), *args, **kwargs)
 
     return wrapper
 
@@ -150,7 +150,7 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool, redirect: bool
         begun = _begin(spec, redirect)
         if not isinstance(begun, tuple):
             return begun
-        binding, token = begun
+        binding, token, req = begun
         verifier = binding  # the pool's verifier, or the ALB's (Binding.alb)
         try:
             claims = verifier.verify_cached(token)
@@ -160,30 +160,33 @@ def _async_login(view: View, spec: PoolSpec, pass_response: bool, redirect: bool
                 claims = await verifier.fetch_and_verify(token)
         except _REFUSALS as exc:
             return _refuse(binding, exc, redirect)
-        return await view(*_accept(binding, claims, token, pass_response), *args, **kwargs)
+        return await view(*_accept(binding, claims, token, pass_response, req), *args, **kwargs)
 
     return wrapper
 
 
-def _begin(spec: PoolSpec, redirect: bool = False) -> tuple[Binding, str] | Response:
-    """The binding and token of this request, or the answer when there is nothing to verify."""
+def _begin(spec: PoolSpec, redirect: bool = False) -> tuple[Binding, str, Request] | Response:
+    """The binding, token and request object, or the answer when there is nothing to verify."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     binding = state_for(app).binding(spec, app.config)
-    if request.method == "OPTIONS" and binding.exempt_options:
+    # The request itself, not its proxy: each attribute read through the proxy costs a
+    # context lookup, and this path reads several on every request.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if req.method == "OPTIONS" and binding.exempt_options:
         # Flask answers OPTIONS itself unless the view asked for it; we answer the same way
         # (after_request hooks such as CORS still run) rather than call a view that would
         # then have no verified user.
         return app.make_default_options_response()
     try:
         # Sign-in: a token refreshed before this view replaces the expired cookie's.
-        token = refreshed_token(binding.source.read(request))
+        token = refreshed_token(binding.source.read(req), req)
     except TokenError as exc:
         return _refuse(binding, exc, redirect)
     if token is None:
-        log.debug("rejected %s %s: no token", request.method, request.endpoint)
+        log.debug("rejected %s %s: no token", req.method, req.endpoint)
         to_signin = login_redirect() if redirect else None
         return to_signin or reject(Rejection.missing(realm=binding.realm))
-    return binding, token
+    return binding, token, req
 
 
 # What verifying a request's token may raise that answers it (anything else is a 500).
@@ -192,7 +195,8 @@ _REFUSALS = (TokenError, JWKSError, PermissionDenied, AWSUnavailableError)
 
 def _refuse(binding: Binding, error: CognisesError, redirect: bool = False) -> Response:
     # The message names the check that failed, never the token or personal claims.
-    log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("rejected %s %s: %s", request.method, request.endpoint, error)
     if redirect and isinstance(error, TokenError) and (to_signin := login_redirect()):
         return to_signin
     if isinstance(error, AWSUnavailableError):  # the online check could not ask Cognito
@@ -205,8 +209,10 @@ def _refuse(binding: Binding, error: CognisesError, redirect: bool = False) -> R
     return reject(Rejection.bad_token(error, realm=binding.realm, expired=expired))
 
 
-def _accept(binding: Binding, claims: Claims, token: str, pass_response: bool) -> tuple[Any, ...]:
-    remember(claims, binding.realm, token, binding.verifier)
+def _accept(
+    binding: Binding, claims: Claims, token: str, pass_response: bool, req: Request
+) -> tuple[Any, ...]:
+    remember(claims, binding.realm, token, binding.verifier, req)
     if not pass_response:
         return ()
     response = {

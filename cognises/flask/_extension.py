@@ -176,7 +176,13 @@ def reject(rejection: Rejection) -> Response:
     extension = state_for(app).extension
     handler = extension._handler_for(rejection.reason) if extension is not None else None
     if handler is None:
-        raise rejection.to_exception()
+        if _seen_by_app(app, rejection):
+            raise rejection.to_exception()
+        # What Flask would answer for the exception, without its exception path (raise,
+        # handler lookup, the exception run as a WSGI app and its answer copied): that
+        # path costs a rejected request more than verifying its token does.
+        body, status, headers = rejection.rendered()
+        return app.response_class(body, status, headers)
     response = app.make_response(handler(rejection))
     if response.status_code < 300:
         raise ConfigurationError(
@@ -184,3 +190,29 @@ def reject(rejection: Rejection) -> Response:
             "a rejected request must not look like a success"
         )
     return response
+
+
+# Flask's methods on the way from a raised HTTP exception to its answer.
+_EXCEPTION_PATH = ("handle_user_exception", "handle_http_exception", "trap_http_exception")
+
+
+def _seen_by_app(app: Flask, rejection: Rejection) -> bool:
+    """Whether raising the rejection's exception could end anywhere but in its default
+    answer: an error handler of the app or of any blueprint matches it (by its status or
+    by a class it derives from, ``Exception`` included), the app traps HTTP errors, or
+    its class handles them its own way.
+
+    Read on every rejection, not cached: tests add handlers to apps already serving.
+    """
+    if app.config.get("TRAP_HTTP_EXCEPTIONS"):
+        return True
+    for name in _EXCEPTION_PATH:  # overridden by the app's class, or on the app itself
+        if getattr(getattr(app, name), "__func__", None) is not getattr(Flask, name):
+            return True
+    lineage = rejection.exception_class.__mro__
+    for scope in app.error_handler_spec.values():
+        for code in (rejection.status, None):
+            handlers = scope.get(code)
+            if handlers and any(cls in handlers for cls in lineage):
+                return True
+    return False

@@ -154,12 +154,15 @@ def set_refreshed(old: str | None, new: str | None) -> None:
     _replaced.set((request._get_current_object(), old, new))  # type: ignore[attr-defined]
 
 
-def refreshed_token(token: str | None) -> str | None:
-    """The token ``login_check`` should verify: the refreshed one if ``token`` was replaced."""
+def refreshed_token(token: str | None, req: object = None) -> str | None:
+    """The token ``login_check`` should verify: the refreshed one if ``token`` was replaced.
+    ``req``: this request, when the caller has it at hand (else looked up)."""
     replaced = _replaced.get()
     if replaced is None:
         return token
-    req, old, new = replaced
-    if req is not request._get_current_object() or token != old:  # type: ignore[attr-defined]
+    if req is None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+    made_for, old, new = replaced
+    if made_for is not req or token != old:
         return token
     return new

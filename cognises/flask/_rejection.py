@@ -7,6 +7,7 @@ werkzeug HTTP exceptions, so an app's own ``errorhandler(401)`` (or 403, 503, or
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -35,6 +36,11 @@ _MESSAGE: dict[Reason, str] = {
     "expired": "token has expired",
     "forbidden": "Forbidden access",
     "unavailable": "token cannot be verified now, try again later",
+}
+# Rendered once: the same few bodies answer every rejected request.
+_BODY: dict[Reason, str] = {
+    reason: json.dumps({"message": message, "status": _STATUS[reason]})
+    for reason, message in _MESSAGE.items()
 }
 
 
@@ -65,10 +71,20 @@ class Rejection:
         """The JSON body of the default answer."""
         return {"message": self.message, "status": self.status}
 
-    def to_exception(self) -> HTTPException:
+    def to_exception(self) -> RejectionHTTPException:
         """The default answer as a werkzeug HTTP exception, ready to raise."""
-        kind = {401: _Unauthorized, 403: _Forbidden, 503: _ServiceUnavailable}[self.status]
-        return kind(self)
+        return self.exception_class(self)
+
+    @property
+    def exception_class(self) -> type[RejectionHTTPException]:
+        """The class of ``to_exception()``: what an app's error handlers are matched on."""
+        return _EXCEPTION[self.status]
+
+    def rendered(self) -> tuple[str, int, list[tuple[str, str]]]:
+        """The default answer's body, status and headers: ``to_exception().get_response()``
+        without making the exception."""
+        headers = [("Content-Type", "application/json"), *self.headers.items()]
+        return _BODY[self.reason], self.status, headers
 
     @classmethod
     def missing(cls, *, realm: str) -> Rejection:
@@ -93,6 +109,8 @@ class Rejection:
         return cls("unavailable", {"Retry-After": str(seconds)}, error)
 
 
+# A handful of realms, reasons and scopes per app: each challenge is built once.
+@functools.lru_cache(maxsize=256)
 def _challenge(
     realm: str,
     error: str | None = None,
@@ -121,12 +139,12 @@ class RejectionHTTPException(HTTPException):
         self.rejection = rejection
 
     def get_body(self, environ: Any | None = None, scope: dict[str, Any] | None = None) -> str:
-        return json.dumps(self.rejection.body())
+        return self.rejection.rendered()[0]
 
     def get_headers(
         self, environ: Any | None = None, scope: dict[str, Any] | None = None
     ) -> list[tuple[str, str]]:
-        return [("Content-Type", "application/json"), *self.rejection.headers.items()]
+        return self.rejection.rendered()[2]
 
 
 # Subclassing werkzeug's own classes keeps errorhandler(Unauthorized) and friends working.
@@ -140,3 +158,10 @@ class _Forbidden(RejectionHTTPException, Forbidden):
 
 class _ServiceUnavailable(RejectionHTTPException, ServiceUnavailable):
     pass
+
+
+_EXCEPTION: dict[int, type[RejectionHTTPException]] = {
+    401: _Unauthorized,
+    403: _Forbidden,
+    503: _ServiceUnavailable,
+}

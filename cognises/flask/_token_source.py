@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request
 
@@ -32,6 +32,15 @@ class TokenSource:
     cookie_name: str
     header_name: str
     scheme: str
+    _environ_key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Where WSGI puts the header (PEP 3333), as werkzeug's EnvironHeaders looks it up:
+        # read from the environ straight away, one dict lookup on every request.
+        key = self.header_name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        object.__setattr__(self, "_environ_key", key)
 
     def read(self, request: Request) -> str | None:
         """The request's token, or None when it carries none.
@@ -64,8 +73,8 @@ class TokenSource:
     def _from_header(self, request: Request) -> str | None:
         # One lookup: WSGI servers join a repeated header into one comma-separated value,
         # which the checks below refuse as extra parts; getlist would scan every header.
-        value = request.headers.get(self.header_name)
-        if value is None or not value.strip():
+        value = request.environ.get(self._environ_key)
+        if not isinstance(value, str) or not value.strip():  # WSGI headers are str
             return None
         parts = value.split()
         if parts[0].lower() != self.scheme.lower():
