@@ -24,8 +24,9 @@ def serialized(app: WSGIApp) -> WSGIApp:
 
     moto's IAM is not thread-safe: GetRole and PutRolePolicy walk the dict of roles while
     a concurrent CreateRole grows it ("dictionary changed size during iteration", a 500).
-    The lock sits behind the injected latency, so calls still wait out their latency
-    together; moto's own work was never parallel anyway (one process, one GIL).
+    The lock sits inside the fault injector, whose latency counts from a call's arrival:
+    calls served one after another still answer together, at their latency, while their
+    work fits in it; moto's own work was never parallel anyway (one process, one GIL).
     """
     lock = threading.Lock()
 

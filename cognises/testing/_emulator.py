@@ -82,6 +82,7 @@ class FaultInjector:
 
     app: WSGIApp
     latency: float = 0.0
+    """Seconds a call takes at the least, from its arrival to its answer."""
     throttle_rate: float = 0.0
     seed: int = 0
     calls: list[Call] = field(default_factory=list)
@@ -139,17 +140,24 @@ class FaultInjector:
             latency, hook = self.latency, self.on_call
         if hook is not None:
             hook(call)
-        if latency:
-            time.sleep(latency)
+        arrived = time.monotonic()
         if throttled:
-            return _throttle(service, start_response)
-        if service == "iam":
+            answer = _throttle(service, start_response)
+        elif service == "iam":
             # moto's IAM is not thread-safe: CreateRole walks the dict of roles that a
             # concurrent CreateRole grows ("dictionary changed size during iteration", a
-            # 500). Its calls are served one at a time, after their latency.
+            # 500). Its calls are served one at a time.
             with _IAM_LOCK:
-                return list(self.app(environ, start_response))
-        return self.app(environ, start_response)
+                answer = list(self.app(environ, start_response))
+        else:
+            answer = list(self.app(environ, start_response))
+        # The latency is the least time a call takes, arrival to answer, moto's own work
+        # included: served one at a time, a burst of calls would otherwise wait out its
+        # latency and then queue for moto, which no AWS endpoint does.
+        remaining = latency - (time.monotonic() - arrived)
+        if remaining > 0:
+            time.sleep(remaining)
+        return answer
 
 
 def _identify(environ: dict[str, Any]) -> tuple[str, str]:
