@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 
 from cognises.errors import MalformedTokenError
 from cognises.flask import login_check
-from cognises.flask._token_source import TokenSource, cookie_values
+from cognises.flask._token_source import TokenSource, cookie_values, quoted_cookie_values
 from cognises.testing import LocalIssuer, use_local_issuer
 
 NAME = "token_cookie"
@@ -86,6 +86,43 @@ def test_any_unquoted_header_reads_as_werkzeug_reads_it(header):
 def test_any_header_with_a_quote_is_left_to_werkzeug(header):
     found = cookie_values(header, NAME)
     assert found is None if '"' in header else found == werkzeug_values(header)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'a="x;token_cookie=forged"; token_cookie=real',
+        'token_cookie="abc"',
+        'token_cookie="a\\"b"; x=1',
+        'token_cookie="\\101\\102"',  # octal escapes, as http.cookies writes them
+        'token_cookie="unterminated; token_cookie=2',
+        'x="; token_cookie=1',
+        'prefs="{\\"theme\\":\\"dark\\"}"; token_cookie=abc; b=2',
+        'token_cookie = "a b" ; token_cookie=c',
+        'token_cookie="é"',
+        '"token_cookie"=1; token_cookie=2',
+        "token_cookie",
+        "",
+    ],
+)
+def test_a_quoted_header_reads_as_werkzeug_reads_it(header):
+    assert quoted_cookie_values(header, NAME) == werkzeug_values(header)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([NAME, "token_", "=", ";", '"', "\\", "\\1", "\\101", " ", "\t", "x", "é"]),
+        max_size=16,
+    ).map("".join)
+)
+def test_any_header_reads_as_werkzeug_reads_it_quotes_and_all(header):
+    assert quoted_cookie_values(header, NAME) == werkzeug_values(header)
+
+
+@pytest.mark.parametrize("name", ["", "a b", 'a"b', "a;b"])
+def test_a_name_werkzeug_never_finds_is_left_to_it_when_quoted_too(name):
+    assert quoted_cookie_values(f'{name}="1"; a=b', name) is None
 
 
 def _source_read(header: str) -> str | None:

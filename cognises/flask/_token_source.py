@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request
 
+try:  # werkzeug's own cookie grammar, so that a quoted header reads exactly as it does
+    from werkzeug.sansio.http import _cookie_re, _cookie_unslash_re, _cookie_unslash_replace
+
+    _GRAMMAR: re.Pattern[str] | None = _cookie_re
+except ImportError:  # pragma: no cover - another werkzeug: its parse_cookie decides
+    _GRAMMAR = None
+
 from cognises.aio._alb_verifier import DATA_HEADER
 from cognises.errors import MalformedTokenError
 
-__all__ = ["LOCATIONS", "TokenSource", "cookie_values"]
+__all__ = ["LOCATIONS", "TokenSource", "cookie_values", "quoted_cookie_values"]
 
 LOCATIONS = frozenset({"header", "cookie", "alb"})
 # Characters werkzeug never puts in a cookie's name; a name holding one is never found.
@@ -99,6 +107,8 @@ class TokenSource:
             return None
         found = cookie_values(header, name)
         if found is None:
+            found = quoted_cookie_values(header, name)
+        if found is None:
             found = request.cookies.getlist(name)
         values = {v for v in found if v}
         if not values:
@@ -148,3 +158,35 @@ def cookie_values(header: str, name: str) -> list[str] | None:
                 values.append(value)
         # Anything else after the name: a longer name, or a piece that does not parse.
     return values
+
+
+def quoted_cookie_values(header: str, name: str) -> list[str] | None:
+    """The values of the cookie ``name`` in any ``Cookie`` header, quoted values
+    included, read with werkzeug's own grammar: ``parse_cookie``'s loop, with only the
+    cookies named ``name`` unquoted and kept, not every cookie of the header in a
+    ``MultiDict``. None when this werkzeug lacks that grammar, or for a name it could
+    never find: then only werkzeug can say.
+    """
+    if _GRAMMAR is None or not name or not _NOT_IN_NAMES.isdisjoint(name):
+        return None
+    values: list[str] = []
+    match = _GRAMMAR.match
+    pos = 0
+    while True:
+        found = match(header, pos)
+        if found is None:
+            pos = header.find(";", pos) + 1  # what does not parse is skipped, as werkzeug does
+            if pos == 0:
+                return values
+            continue
+        key, value = found.groups()
+        pos = found.end()
+        if key != name:
+            continue
+        if value is None:
+            value = ""
+        elif value.startswith('"') and value.endswith('"'):
+            value = _cookie_unslash_re.sub(_cookie_unslash_replace, value[1:-1].encode()).decode(
+                errors="replace"
+            )
+        values.append(value)
