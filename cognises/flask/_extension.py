@@ -171,7 +171,8 @@ class Cognises:
 
 
 def reject(rejection: Rejection) -> Response:
-    """Answer ``rejection`` with the app's handler, or raise the default HTTP exception."""
+    """Answer ``rejection`` with the app's handler, or raise the default HTTP exception
+    (or, when nothing of the app could see that exception, return its answer)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     extension = state_for(app).extension
     handler = extension._handler_for(rejection.reason) if extension is not None else None

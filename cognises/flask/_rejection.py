@@ -2,7 +2,8 @@
 
 The bodies keep the seed's messages, now with a real status code. The default answers are
 werkzeug HTTP exceptions, so an app's own ``errorhandler(401)`` (or 403, 503, or
-``HTTPException``) sees them; the exception's ``rejection`` attribute says why.
+``HTTPException``) sees them; the exception's ``rejection`` attribute says why. When no
+handler of the app could see one, the same answer is returned without raising it.
 """
 
 from __future__ import annotations
