@@ -98,3 +98,22 @@ def test_no_latency_no_wait(clock):
     injector = FaultInjector(backend(clock, 0.03, served))
     injector(cognito_call(), start_response)
     assert (len(served), clock.slept) == (1, [])
+
+
+def test_the_body_is_read_whole_and_closed(clock):
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            return iter([b"{", b"}"])
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Body:
+        start_response("200 OK", [])
+        return Body()
+
+    injector = FaultInjector(app, latency=0.1)
+    assert injector(iam_call(), start_response) == [b"{", b"}"]
+    assert closed == [True]

@@ -148,9 +148,9 @@ class FaultInjector:
             # concurrent CreateRole grows ("dictionary changed size during iteration", a
             # 500). Its calls are served one at a time.
             with _IAM_LOCK:
-                answer = list(self.app(environ, start_response))
+                answer = _drained(self.app(environ, start_response))
         else:
-            answer = list(self.app(environ, start_response))
+            answer = _drained(self.app(environ, start_response))
         # The latency is the least time a call takes, arrival to answer, moto's own work
         # included: served one at a time, a burst of calls would otherwise wait out its
         # latency and then queue for moto, which no AWS endpoint does.
@@ -158,6 +158,16 @@ class FaultInjector:
         if remaining > 0:
             time.sleep(remaining)
         return answer
+
+
+def _drained(body: Iterable[bytes]) -> list[bytes]:
+    """A WSGI body read whole (to answer it after the latency), and closed as PEP 3333 asks."""
+    try:
+        return list(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 def _identify(environ: dict[str, Any]) -> tuple[str, str]:
