@@ -1,4 +1,5 @@
-"""Shared pieces of the Flask tests: group documents, headers, a real server in a thread."""
+"""Shared pieces of the Flask tests: group documents, headers, an app trusting a local
+issuer, a real server in a thread."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from cognises.testing import LocalIssuer, use_local_issuer
 
 POLICY = {
     "Version": "2012-10-17",
@@ -33,6 +36,19 @@ def document(**groups: Iterable[str]) -> list[dict[str, Any]]:
 
 def bearer(token: str, scheme: str = "Bearer") -> dict[str, str]:
     return {"Authorization": f"{scheme} {token}"}
+
+
+def local_app(issuer: LocalIssuer, name: str = __name__, **config: Any) -> Flask:
+    """An app whose config names ``issuer``'s pool and client, trusting its keys."""
+    app = Flask(name)
+    app.config.update(
+        COGNISES_REGION=issuer.region,
+        COGNISES_USER_POOL_ID=issuer.user_pool_id,
+        COGNISES_CLIENT_IDS=issuer.client_id,
+        **config,
+    )
+    use_local_issuer(app, issuer)
+    return app
 
 
 def closed_port_url() -> str:

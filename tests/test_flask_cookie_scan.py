@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask, jsonify
+from flask import jsonify
+from flask_support import local_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.sansio.http import parse_cookie  # what Request.cookies runs
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Request
 from cognises.errors import MalformedTokenError
 from cognises.flask import login_check
 from cognises.flask._token_source import TokenSource, cookie_values, quoted_cookie_values
-from cognises.testing import LocalIssuer, use_local_issuer
+from cognises.testing import LocalIssuer
 
 NAME = "token_cookie"
 
@@ -157,13 +158,7 @@ def test_two_different_token_cookies_are_refused_on_either_path(header):
 
 def test_a_browser_cookie_header_with_the_token_passes_the_guard():
     issuer = LocalIssuer()
-    app = Flask("cookies")
-    app.config.update(
-        COGNISES_REGION=issuer.region,
-        COGNISES_USER_POOL_ID=issuer.user_pool_id,
-        COGNISES_CLIENT_IDS=issuer.client_id,
-    )
-    use_local_issuer(app, issuer)
+    app = local_app(issuer, "cookies")
 
     @app.get("/me")
     @login_check(pass_response=False)

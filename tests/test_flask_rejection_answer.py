@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from flask import Blueprint, Flask, jsonify
-from flask_support import bearer, document
+from flask_support import bearer, document, local_app
 from werkzeug.exceptions import HTTPException
 
 from cognises.errors import InvalidSignatureError
 from cognises.flask import Rejection, login_check, permission_required
 from cognises.flask import _rejection as rejection_module
-from cognises.testing import LocalIssuer, use_local_issuer
+from cognises.testing import LocalIssuer
 
 
 @pytest.fixture
@@ -26,14 +26,7 @@ def issuer() -> LocalIssuer:
 
 
 def make_app(issuer: LocalIssuer, **config: Any) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        COGNISES_REGION=issuer.region,
-        COGNISES_USER_POOL_ID=issuer.user_pool_id,
-        COGNISES_CLIENT_IDS=issuer.client_id,
-        **config,
-    )
-    use_local_issuer(app, issuer)
+    app = local_app(issuer, **config)
 
     @app.route("/report")
     @login_check()
