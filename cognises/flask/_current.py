@@ -30,12 +30,8 @@ class Auth(NamedTuple):
         return f"Auth(claims={self.claims!r}, realm={self.realm!r})"
 
 
-def remember(
-    claims: Claims, realm: str, token: str = "", verifier: object = None, req: object = None
-) -> None:
-    """``req``: this request, when the caller has it at hand (else looked up)."""
-    if req is None:
-        req = request._get_current_object()  # type: ignore[attr-defined]
+def remember(req: object, claims: Claims, realm: str, token: str, verifier: object) -> None:
+    """Keep what ``login_check`` learnt about ``req`` (the request object, not its proxy)."""
     setattr(g, _KEY, Auth(req, claims, realm, token, verifier))
 
 

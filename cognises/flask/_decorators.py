@@ -212,7 +212,7 @@ def _refuse(binding: Binding, error: CognisesError, redirect: bool = False) -> R
 def _accept(
     binding: Binding, claims: Claims, token: str, pass_response: bool, req: Request
 ) -> tuple[Any, ...]:
-    remember(claims, binding.realm, token, binding.verifier, req)
+    remember(req, claims, binding.realm, token, binding.verifier)
     if not pass_response:
         return ()
     response = {

@@ -154,14 +154,12 @@ def set_refreshed(old: str | None, new: str | None) -> None:
     _replaced.set((request._get_current_object(), old, new))  # type: ignore[attr-defined]
 
 
-def refreshed_token(token: str | None, req: object = None) -> str | None:
-    """The token ``login_check`` should verify: the refreshed one if ``token`` was replaced.
-    ``req``: this request, when the caller has it at hand (else looked up)."""
+def refreshed_token(token: str | None, req: object) -> str | None:
+    """The token ``login_check`` should verify for ``req`` (the request object, not its
+    proxy): the refreshed one if ``token`` was replaced."""
     replaced = _replaced.get()
     if replaced is None:
         return token
-    if req is None:
-        req = request._get_current_object()  # type: ignore[attr-defined]
     made_for, old, new = replaced
     if made_for is not req or token != old:
         return token
