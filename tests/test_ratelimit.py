@@ -9,6 +9,7 @@ import anyio
 import pytest
 from provision_support import FAST_RETRY, assert_converged, clients, document, new_pool, unique
 
+from cognises._report import ProgressEvent
 from cognises.aio import create_update
 from cognises.aio._ratelimit import AdaptiveRate
 from cognises.testing._emulator import FaultInjector, MotoEmulator
@@ -61,12 +62,29 @@ async def test_a_run_under_the_limits_converges_and_reports_its_throttling(
     async with clients(moto_server) as (iam, cognito):
         pool_id = await new_pool(cognito)
         faults.reset(rate_limits={"iam": 20.0, "cognito-idp": 30.0})
+        # Each progress event, with how many calls the emulator had seen by then.
+        moved: list[tuple[ProgressEvent, int]] = []
 
         report = await create_update(
-            doc, iam, cognito, pool_id, identity_pool_id=IDENTITY_POOL, retry=FAST_RETRY
+            doc,
+            iam,
+            cognito,
+            pool_id,
+            identity_pool_id=IDENTITY_POOL,
+            retry=FAST_RETRY,
+            on_progress=lambda event: moved.append((event, len(faults.calls))),
         )
 
         assert report.ok
+        # The progress keeps moving while calls are throttled: every group reports each
+        # step as it settles, the first before the last throttled call is served, and
+        # groups finish along the run, not all at its end.
+        for group in report.groups:
+            steps = [e.step for e, _ in moved if e.group_name == group.group_name]
+            assert steps == ["role", "policy", "group", "done"]
+        last_throttled = max(i for i, c in enumerate(faults.calls) if c.throttled)
+        assert min(seen for _, seen in moved) <= last_throttled
+        assert min(seen for e, seen in moved if e.step == "done") < len(faults.calls) // 2
         # Every write succeeded once; the throttled ones were repeated, not doubled.
         assert Counter(faults.actions(writes_only=True)) == {
             "CreateRole": 40,
